@@ -1,0 +1,108 @@
+/**
+ * Distributions over Ops. Symbols (seed 000, sections 0-3):
+ *   N(mu, diag sigma^2)   diagonal Gaussian, log-std parameterised (s = log sigma)
+ *   Bern(sigmoid(l))       Bernoulli with logits l
+ *   p_X(x) = p_Z(f^-1(x)) |det d f^-1/dx|   change of variables (transformed dist)
+ */
+import type { Ops } from './ops';
+import type { BijectorValue, DistValue } from './values';
+import { sumEvent } from './values';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+export function standardNormal<T>(ops: Ops<T>, event: number[]): DistValue<T> {
+  const draw = (n: number) => ops.randomNormal([n, ...event]);
+  return {
+    kind: 'Dist',
+    family: 'standardNormal',
+    event,
+    sample: draw,
+    rsample: draw,
+    // log N(x; 0, I) = -0.5 (x^2 + log 2 pi), summed over the event
+    logProb: (x) => sumEvent(ops, ops.mul(ops.add(ops.square(x), ops.scalar(LOG_2PI)), ops.scalar(-0.5))),
+    params: {},
+  };
+}
+
+/** N(mu, diag exp(2 logStd)); mu and logStd are [B, ...event] or broadcastable params. */
+export function diagNormal<T>(ops: Ops<T>, mu: T, logStd: T, event: number[], batched = true): DistValue<T> {
+  const rsample = (n: number) => {
+    // x = mu + sigma * eps, eps ~ N(0, I)   (the reparameterisation trick, seed 001 / VAE)
+    const eps = batched ? ops.randomNormalLike(mu) : ops.randomNormal([n, ...event]);
+    return ops.add(mu, ops.mul(ops.exp(logStd), eps));
+  };
+  return {
+    kind: 'Dist',
+    family: 'diagNormal',
+    event,
+    sample: (n) => ops.stopGradient(rsample(n)),
+    rsample,
+    // log N(x; mu, sigma^2) = -0.5 ((x - mu)^2 / sigma^2 + 2 log sigma + log 2 pi)
+    logProb: (x) => {
+      const z = ops.mul(ops.sub(x, mu), ops.exp(ops.neg(logStd)));
+      const per = ops.add(ops.add(ops.square(z), ops.mul(logStd, ops.scalar(2))), ops.scalar(LOG_2PI));
+      return sumEvent(ops, ops.mul(per, ops.scalar(-0.5)));
+    },
+    mean: () => mu,
+    params: { mu, logStd },
+  };
+}
+
+/** Bernoulli(sigmoid(logits)) per pixel. */
+export function bernoulli<T>(ops: Ops<T>, logits: T, event: number[]): DistValue<T> {
+  return {
+    kind: 'Dist',
+    family: 'bernoulli',
+    event,
+    sample: () => {
+      const u = ops.randomUniformLike(logits);
+      // 1[u < p] expressed without comparisons: relu(sign) is not differentiable anyway
+      const p = ops.sigmoid(logits);
+      return ops.stopGradient(ops.clip(ops.mul(ops.sub(p, u), ops.scalar(1e6)), 0, 1));
+    },
+    // log Bern(x; sigmoid(l)) = x l - softplus(l)
+    logProb: (x) => sumEvent(ops, ops.sub(ops.mul(x, logits), ops.softplus(logits))),
+    mean: () => ops.sigmoid(logits),
+    params: { logits },
+  };
+}
+
+/** X = f(Z), Z ~ base: exact log-likelihood by the change of variables. */
+export function transformed<T>(ops: Ops<T>, base: DistValue<T>, flow: BijectorValue<T>): DistValue<T> {
+  return {
+    kind: 'Dist',
+    family: 'transformed',
+    event: base.event,
+    sample: (n) => ops.stopGradient(flow.forward(base.sample(n)).y),
+    rsample: base.rsample ? (n) => flow.forward(base.rsample!(n)).y : undefined,
+    // log p_X(x) = log p_Z(f^-1(x)) + log |det d f^-1 / dx|
+    logProb: (x) => {
+      const { x: z, logDet } = flow.inverse(x);
+      return ops.add(base.logProb(z), logDet);
+    },
+    params: {},
+  };
+}
+
+/**
+ * KL(q || p) in closed form where it exists, per row [B]; undefined otherwise.
+ * KL(N(mu, s^2) || N(0, 1)) = 0.5 (mu^2 + s^2 - 1 - ln s^2)   (REFERENCE.md closed forms)
+ */
+export function analyticKl<T>(ops: Ops<T>, q: DistValue<T>, p: DistValue<T>): T | undefined {
+  if (q.family === 'diagNormal' && p.family === 'standardNormal') {
+    const { mu, logStd } = q.params;
+    const twoLog = ops.mul(logStd, ops.scalar(2));
+    const per = ops.sub(ops.add(ops.square(mu), ops.exp(twoLog)), ops.add(twoLog, ops.scalar(1)));
+    return sumEvent(ops, ops.mul(per, ops.scalar(0.5)));
+  }
+  if (q.family === 'diagNormal' && p.family === 'diagNormal') {
+    // KL = log(s_p/s_q) + (s_q^2 + (mu_q - mu_p)^2) / (2 s_p^2) - 1/2
+    const { mu: mq, logStd: sq } = q.params;
+    const { mu: mp, logStd: sp } = p.params;
+    const varRatio = ops.exp(ops.mul(ops.sub(sq, sp), ops.scalar(2)));
+    const diff = ops.mul(ops.sub(mq, mp), ops.exp(ops.neg(sp)));
+    const per = ops.add(ops.sub(sp, sq), ops.mul(ops.sub(ops.add(varRatio, ops.square(diff)), ops.scalar(1)), ops.scalar(0.5)));
+    return sumEvent(ops, per);
+  }
+  return undefined;
+}

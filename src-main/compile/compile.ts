@@ -1,0 +1,160 @@
+/**
+ * ValidatedGraph -> Program: who owns which parameters, which objectives train which
+ * networks with which optimiser, which samplers and evaluators exist. The Program prints
+ * itself (`programToString`) and is snapshot-tested for every template.
+ */
+import type { Init, ParamSpec } from '../../nodes/core/ops';
+import { formatShape, type PortShape } from '../../nodes/core/ports';
+import type { OptimizerConfig } from '../../nodes/core/objective';
+import { formatDiagnostic } from '../graph/diagnostics';
+import type { PortRef, ValidatedGraph } from '../graph/validate';
+import { Runner } from './execute';
+
+export interface NetworkInfo {
+  nodeId: string;
+  type: string;
+  params: ParamSpec[];
+  size: number;
+}
+
+export interface ObjectiveProgram {
+  nodeId: string;
+  type: string;
+  title: string;
+  trains: string[];
+  paramNames: string[];
+  optimizer: OptimizerConfig;
+  stepsPerRound: number;
+  order: number;
+}
+
+export interface SamplerProgram {
+  nodeId: string;
+  type: string;
+  shape: number[];
+}
+
+export interface DataProgram {
+  nodeId: string;
+  dataset: string;
+  csvPath?: string;
+  dim: number;
+}
+
+export type Evaluator =
+  | { kind: 'nll'; objective: string; dist: PortRef; data: string }
+  | { kind: 'samples'; sampler: string; data: string };
+
+export interface Program {
+  graph: ValidatedGraph;
+  params: ParamSpec[];
+  networks: NetworkInfo[];
+  objectives: ObjectiveProgram[];
+  samplers: SamplerProgram[];
+  data: DataProgram[];
+  evaluators: Evaluator[];
+}
+
+export class CompileError extends Error {}
+
+/** an Ops whose every method returns an inert token: builds only declare parameters */
+const recordingOps = new Proxy({} as any, { get: (_t, k) => (k === 'name' ? 'record' : () => ({})) });
+
+export function compile(graph: ValidatedGraph): Program {
+  if (!graph.ok) {
+    const errs = graph.diagnostics.filter((d) => d.severity === 'error');
+    throw new CompileError(`the graph has ${errs.length} error(s):\n${errs.map(formatDiagnostic).join('\n')}`);
+  }
+  const params: ParamSpec[] = [];
+  const seen = new Set<string>();
+  new Runner(graph, recordingOps, {
+    param(name: string, shape: number[], init: Init) {
+      if (!seen.has(name)) {
+        seen.add(name);
+        params.push({ name, shape, init });
+      }
+      return {};
+    },
+  });
+  const owner = (p: ParamSpec) => p.name.slice(0, p.name.indexOf('/'));
+  const networks: NetworkInfo[] = graph.order
+    .filter((id) => graph.nodes.get(id)!.spec.role === 'network')
+    .map((id) => {
+      const ps = params.filter((p) => owner(p) === id);
+      return { nodeId: id, type: graph.nodes.get(id)!.type, params: ps, size: ps.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0) };
+    });
+  const position = new Map(graph.order.map((id, i) => [id, i]));
+  const objectives: ObjectiveProgram[] = graph.objectives
+    .map((o) => {
+      const n = graph.nodes.get(o.nodeId)!;
+      return {
+        nodeId: o.nodeId,
+        type: n.type,
+        title: n.spec.title,
+        trains: o.trains,
+        paramNames: params.filter((p) => o.trains.includes(owner(p))).map((p) => p.name),
+        optimizer: n.params.optimizer,
+        stepsPerRound: n.params.stepsPerRound,
+        order: n.params.order,
+      };
+    })
+    .sort((a, b) => a.order - b.order || position.get(a.nodeId)! - position.get(b.nodeId)!);
+  const samplers: SamplerProgram[] = graph.samplers.map((id) => {
+    const n = graph.nodes.get(id)!;
+    const s = n.outShapes.samples as Extract<PortShape, { kind: 'Tensor' }>;
+    return { nodeId: id, type: n.type, shape: s.shape };
+  });
+  const data: DataProgram[] = graph.order
+    .filter((id) => graph.nodes.get(id)!.spec.role === 'data')
+    .map((id) => {
+      const n = graph.nodes.get(id)!;
+      const x = n.outShapes.x as Extract<PortShape, { kind: 'Tensor' }>;
+      return { nodeId: id, dataset: n.params.dataset, ...(n.params.dataset === 'csv' && { csvPath: n.params.csvPath }), dim: x.shape[0]! };
+    });
+  const evaluators: Evaluator[] = [];
+  const firstData = data[0]?.nodeId;
+  for (const o of objectives) {
+    const n = graph.nodes.get(o.nodeId)!;
+    if (n.type === 'loss.nll' && n.inputs.dist && n.inputs.x) {
+      evaluators.push({ kind: 'nll', objective: o.nodeId, dist: n.inputs.dist, data: n.inputs.x.node });
+    }
+  }
+  if (firstData) for (const s of samplers) evaluators.push({ kind: 'samples', sampler: s.nodeId, data: firstData });
+  return { graph, params, networks, objectives, samplers, data, evaluators };
+}
+
+const fmtInit = (i: Init) => (i.kind === 'constant' ? `const(${i.value})` : i.kind === 'normal' ? `normal(${i.std})` : i.kind);
+
+export function programToString(p: Program): string {
+  const lines: string[] = [];
+  const g = p.graph;
+  lines.push('program');
+  lines.push('  nodes (topological order):');
+  for (const id of g.order) {
+    const n = g.nodes.get(id)!;
+    const ins = Object.entries(n.inputs).map(([port, r]) => `${port}=${r.node}.${r.port}`);
+    const outs = Object.entries(n.outShapes).map(([port, s]) => `${port}: ${formatShape(s)}`);
+    lines.push(`    ${id} = ${n.type}(${ins.join(', ')}) -> ${outs.join('; ')}`);
+  }
+  lines.push('  data:');
+  for (const d of p.data) lines.push(`    ${d.nodeId}: ${d.dataset}${d.csvPath ? ` (${d.csvPath})` : ''}, dim ${d.dim}`);
+  lines.push(`  parameters: ${p.params.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0)} in ${p.params.length} tensors`);
+  for (const n of p.networks) {
+    lines.push(`    ${n.nodeId} (${n.type}): ${n.size}`);
+    for (const s of n.params) lines.push(`      ${s.name} [${s.shape.join(', ')}] ${fmtInit(s.init)}`);
+  }
+  lines.push('  round:');
+  for (const o of p.objectives) {
+    const opt = o.optimizer;
+    lines.push(
+      `    ${o.nodeId} (${o.type}) x${o.stepsPerRound}: trains ${o.trains.join(', ')} with adam(lr=${opt.lr}, betas=${opt.beta1}/${opt.beta2}), ${o.paramNames.length} tensors`,
+    );
+  }
+  lines.push('  samplers:');
+  for (const s of p.samplers) lines.push(`    ${s.nodeId} (${s.type}) -> [B, ${s.shape.join(', ')}]`);
+  lines.push('  evaluators:');
+  for (const e of p.evaluators) {
+    lines.push(e.kind === 'nll' ? `    held-out NLL of ${e.dist.node}.${e.dist.port} on ${e.data}` : `    sample metrics of ${e.sampler} against ${e.data}`);
+  }
+  return lines.join('\n');
+}
