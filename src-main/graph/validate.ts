@@ -139,9 +139,24 @@ export function validateGraph(doc: GraphLike, registry: NodeRegistry): Validated
     }
   }
   if (order.length < doc.nodes.length) {
-    const stuck = doc.nodes.map((n) => n.id).filter((id) => !order.includes(id));
+    const placed = new Set(order);
+    const stuck = doc.nodes.map((n) => n.id).filter((id) => !placed.has(id));
+    const reaches = (from: string, target: string): boolean => {
+      const seen = new Set<string>();
+      const stack = [...(succ.get(from) ?? [])];
+      while (stack.length) {
+        const cur = stack.pop()!;
+        if (cur === target) return true;
+        if (seen.has(cur) || placed.has(cur)) continue;
+        seen.add(cur);
+        stack.push(...(succ.get(cur) ?? []));
+      }
+      return false;
+    };
+    const onCycle = stuck.filter((id) => reaches(id, id));
     for (const id of stuck) {
-      diagnostics.push(diag('cycle', `this node is part of a cycle (${stuck.join(' -> ')}); generative graphs must be acyclic`, id));
+      // nodes downstream of a cycle cannot be checked either, but only the cycle is reported
+      if (onCycle.includes(id)) diagnostics.push(diag('cycle', `this node is part of a cycle (${onCycle.join(' -> ')}); generative graphs must be acyclic`, id));
       broken.add(id);
     }
   }

@@ -1,0 +1,145 @@
+/**
+ * The one API contract between the studio's renderer and its host (Electron main through
+ * the preload bridge, or the web-mode WebSocket server). Every request, response and event
+ * is a zod schema; both sides validate what arrives.
+ *
+ * Wire format (both transports):
+ *   request  { id: number, method: keyof Methods, params }
+ *   response { id, ok: true, result } | { id, ok: false, error: { code, message, details? } }
+ *   event    { event: 'train', runId, payload: TrainEvent }
+ *
+ * A response to a request whose id could not be read (not JSON, not an object) carries
+ * id NO_ID (-1). Error codes: API_ERROR_CODES.
+ *
+ * Transports:
+ *   web mode  WebSocket at ws://127.0.0.1:<port>/api?token=<token>; the page is served at
+ *             http://127.0.0.1:<port>/?token=<token> and reads the token from its URL.
+ *             Text frames, one JSON request/response/event per frame.
+ *   Electron  window.genloom (the preload bridge), a StudioApi: `call` resolves with the
+ *             result, or rejects with { code, message, details? } (a plain object; the
+ *             bridge cannot carry Error subclasses). Use toApiCallError() on what a call
+ *             rejected with to get an ApiCallError on either transport.
+ */
+import { z } from 'zod';
+import { TrainEvent } from '../runtime/protocol';
+
+export const ApiErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+export type ApiError = z.infer<typeof ApiErrorSchema>;
+
+/**
+ * bad-request: not JSON / not { id, method, params }; unknown-method; bad-params: params
+ * do not match the method's schema (details: zod issues); handler-error: the host could
+ * not do it (message says why; details may carry e.g. documentErrors or diagnostics).
+ */
+export const API_ERROR_CODES = ['bad-request', 'unknown-method', 'bad-params', 'handler-error'] as const;
+export type ApiErrorCode = (typeof API_ERROR_CODES)[number];
+/** the id of a response to a request whose id could not be read */
+export const NO_ID = -1;
+/** web mode: WebSocket path and the query parameter that carries the token */
+export const WS_PATH = '/api';
+export const TOKEN_PARAM = 'token';
+
+const Diagnostic = z.object({
+  code: z.string(),
+  severity: z.enum(['error', 'warning']),
+  nodeId: z.string().optional(),
+  port: z.string().optional(),
+  message: z.string(),
+});
+
+const DocumentErrorSchema = z.object({
+  code: z.string(),
+  path: z.string(),
+  message: z.string(),
+  /** the node concerned, when the error is about one node */
+  nodeId: z.string().optional(),
+  /** 1-based position, for bad JSON */
+  line: z.number().int().optional(),
+  column: z.number().int().optional(),
+});
+
+/** method name -> params and result schemas */
+export const Methods = {
+  /** templates bundled with the app: id, title, description, dataset, and the document */
+  listTemplates: { params: z.object({}), result: z.array(z.object({ id: z.string(), title: z.string(), description: z.string(), dataset: z.string(), doc: z.unknown() })) },
+  /** parse + validate + compile: diagnostics and the printed program */
+  validate: {
+    params: z.object({ doc: z.unknown() }),
+    result: z.object({ ok: z.boolean(), diagnostics: z.array(Diagnostic), program: z.string().optional(), documentErrors: z.array(DocumentErrorSchema).optional() }),
+  },
+  openFile: { params: z.object({ path: z.string().optional() }), result: z.object({ path: z.string(), doc: z.unknown() }).nullable() },
+  saveFile: { params: z.object({ path: z.string().optional(), doc: z.unknown(), saveAs: z.boolean().default(false) }), result: z.object({ path: z.string() }).nullable() },
+  recentFiles: { params: z.object({}), result: z.array(z.string()) },
+  /** autosave slot: written every few seconds, offered back after a crash */
+  autosave: { params: z.object({ doc: z.unknown() }), result: z.object({ savedAt: z.number() }) },
+  restoreAutosave: { params: z.object({}), result: z.object({ doc: z.unknown(), savedAt: z.number() }).nullable() },
+  startTraining: {
+    params: z.object({
+      doc: z.unknown(),
+      steps: z.number().int().min(1).max(10_000_000),
+      seed: z.number().int().default(0),
+      backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional(),
+      /** optional overrides of the run's defaults (batch size: the document's meta.training.batchSize, else the runtime's) */
+      batchSize: z.number().int().min(1).max(65536).optional(),
+      logEvery: z.number().int().min(1).optional(),
+      sampleEvery: z.number().int().min(1).optional(),
+      checkpointEvery: z.number().int().min(1).optional(),
+    }),
+    result: z.object({ runId: z.string(), runDir: z.string() }),
+  },
+  pauseTraining: { params: z.object({ runId: z.string() }), result: z.object({}) },
+  resumeTraining: { params: z.object({ runId: z.string() }), result: z.object({}) },
+  stopTraining: { params: z.object({ runId: z.string() }), result: z.object({}) },
+  /** export targets available for a finished or running run */
+  exportTargets: { params: z.object({ runId: z.string() }), result: z.array(z.object({ id: z.string(), kind: z.string(), nodeId: z.string(), description: z.string() })) },
+  exportOnnx: {
+    params: z.object({ runId: z.string(), target: z.string(), noise: z.enum(['internal', 'inputs']).default('internal'), path: z.string().optional() }),
+    result: z.object({ path: z.string(), bytes: z.number(), parity: z.unknown() }),
+  },
+} as const;
+
+export type MethodName = keyof typeof Methods;
+export type Params<M extends MethodName> = z.input<(typeof Methods)[M]['params']>;
+export type Result<M extends MethodName> = z.output<(typeof Methods)[M]['result']>;
+
+export const RequestSchema = z.object({ id: z.number().int(), method: z.string(), params: z.unknown() });
+export const ResponseSchema = z.union([
+  z.object({ id: z.number().int(), ok: z.literal(true), result: z.unknown() }),
+  z.object({ id: z.number().int(), ok: z.literal(false), error: ApiErrorSchema }),
+]);
+export const EventSchema = z.object({ event: z.literal('train'), runId: z.string(), payload: TrainEvent });
+export type ApiEvent = z.infer<typeof EventSchema>;
+
+/** the renderer's view of the host, identical over both transports */
+export interface StudioApi {
+  call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
+  onEvent(listener: (e: ApiEvent) => void): () => void;
+}
+
+/** A failed call, on either transport: the host's { code, message, details }. */
+export class ApiCallError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'ApiCallError';
+  }
+}
+
+/** Whatever a StudioApi call rejected with (ApiCallError, bridge plain object, Error) -> ApiCallError. */
+export function toApiCallError(e: unknown): ApiCallError {
+  if (e instanceof ApiCallError) return e;
+  if (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { message?: unknown }).message === 'string') {
+    const { code, message, details } = e as { code: string; message: string; details?: unknown };
+    return new ApiCallError(code, message, details);
+  }
+  return new ApiCallError('handler-error', e instanceof Error ? e.message : String(e));
+}
+
+/** A response -> its result, or throws ApiCallError (what a StudioApi client does with each response). */
+export function unwrapResponse(response: z.infer<typeof ResponseSchema>): unknown {
+  if (response.ok) return response.result;
+  throw new ApiCallError(response.error.code, response.error.message, response.error.details);
+}

@@ -1,0 +1,139 @@
+/**
+ * The conformance suite every registered node type runs: its defaults parse, its `math`
+ * is LaTeX that KaTeX renders, and `infer` agrees with what `apply` produces.
+ */
+import * as tf from '@tensorflow/tfjs';
+import katex from 'katex';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FAMILIES } from '../nodes/core/defineNode';
+import type { PortShape } from '../nodes/core/ports';
+import type { BijectorValue, DistValue, FnValue, LossValue } from '../nodes/core/values';
+import { NODE_TYPES, NodeRegistry, registry } from '../nodes/index';
+import { initBackend } from '../src-main/runtime/backend';
+import { TfjsOps } from '../src-main/runtime/TfjsOps';
+import { B, runNode } from './nodeHarness';
+
+const T = (...shape: number[]): PortShape => ({ kind: 'Tensor', shape });
+const D = (...event: number[]): PortShape => ({ kind: 'Dist', event });
+const F = (i: number[], o: number[], timed = false): PortShape => ({ kind: 'Fn', in: i, out: o, timeConditioned: timed });
+
+/** input shapes (and non-default params) each node type is exercised with */
+const FIXTURES: Record<string, { inputs: Record<string, PortShape>; params?: Record<string, unknown> }> = {
+  'data.dataset': { inputs: {} },
+  'prior.standardNormal': { inputs: {}, params: { dim: 3 } },
+  'prior.diagonalGaussian': { inputs: {}, params: { dim: 3 } },
+  'network.mlp': { inputs: { x: T(3), t: T() }, params: { hidden: [8], outDim: 5 } },
+  'encoder.gaussian': { inputs: { x: T(5) }, params: { hidden: [8], latentDim: 3 } },
+  'decoder.gaussian': { inputs: { z: T(3) }, params: { hidden: [8], dataDim: 5 } },
+  'decoder.bernoulli': { inputs: { z: T(3) }, params: { hidden: [8], dataDim: 6 } },
+  'decoder.generator': { inputs: { z: T(3) }, params: { hidden: [8], dataDim: 2 } },
+  'critic.mlp': { inputs: { real: T(2), fake: T(2) }, params: { hidden: [8] } },
+  'flow.affineCoupling': { inputs: { prev: { kind: 'Bijector', event: [3] } }, params: { hidden: [8] } },
+  'flow.permutation': { inputs: {}, params: { dim: 4, kind: 'random', seed: 3 } },
+  'flow.actnorm': { inputs: { prev: { kind: 'Bijector', event: [3] } } },
+  'flow.transformed': { inputs: { base: D(3), flow: { kind: 'Bijector', event: [3] } } },
+  'schedule.linear': { inputs: {}, params: { T: 10 } },
+  'schedule.cosine': { inputs: {}, params: { T: 10 } },
+  'diffusion.forward': { inputs: { x0: T(3), schedule: { kind: 'Schedule', T: 10 } } },
+  'loss.elbo': { inputs: { x: T(3), q: D(2), prior: D(2), px: D(3), z: T(2) } },
+  'loss.ganCritic': { inputs: { realLogit: T(1), fakeLogit: T(1) } },
+  'loss.ganGenerator': { inputs: { fakeLogit: T(1) } },
+  'loss.nll': { inputs: { x: T(3), dist: D(3) } },
+  'loss.epsilonMse': { inputs: { pred: T(3), target: T(3) } },
+  'sampler.oneShot': { inputs: { prior: D(3), generator: F([3], [2]) } },
+  'sampler.flow': { inputs: { dist: D(3) } },
+  'sampler.ddpm': { inputs: { denoiser: F([3], [3], true), schedule: { kind: 'Schedule', T: 10 } } },
+  'sampler.ddim': { inputs: { denoiser: F([3], [3], true), schedule: { kind: 'Schedule', T: 10 } }, params: { steps: 5, eta: 0.5 } },
+};
+
+const dims = (t: tf.Tensor) => t.shape;
+
+function checkAgainstShape(port: string, v: unknown, s: PortShape, ops: TfjsOps): void {
+  switch (s.kind) {
+    case 'Tensor':
+      expect(dims(v as tf.Tensor), port).toEqual([B, ...s.shape]);
+      return;
+    case 'Dist': {
+      const d = v as DistValue<tf.Tensor>;
+      expect(d.kind).toBe('Dist');
+      const x = d.sample(B);
+      expect(dims(x), `${port}.sample`).toEqual([B, ...s.event]);
+      expect(dims(d.logProb(x)), `${port}.logProb`).toEqual([B]);
+      return;
+    }
+    case 'Fn': {
+      const f = v as FnValue<tf.Tensor>;
+      expect(f.timeConditioned).toBe(s.timeConditioned);
+      const y = f.call(ops.randomNormal([B, ...s.in]), s.timeConditioned ? tf.tensor1d([0, 1, 2, 3]) : undefined);
+      expect(dims(y), `${port}.call`).toEqual([B, ...s.out]);
+      return;
+    }
+    case 'Bijector': {
+      const b = v as BijectorValue<tf.Tensor>;
+      const x = ops.randomNormal([B, ...s.event]);
+      const f = b.forward(x);
+      expect(dims(f.y)).toEqual([B, ...s.event]);
+      expect(dims(f.logDet)).toEqual([B]);
+      const inv = b.inverse(f.y);
+      expect(dims(inv.x)).toEqual([B, ...s.event]);
+      // a bijection: inverse(forward(x)) = x and the log-dets cancel
+      expect(Math.max(...inv.x.sub(x).abs().dataSync())).toBeLessThan(1e-4);
+      expect(Math.max(...inv.logDet.add(f.logDet).abs().dataSync())).toBeLessThan(1e-4);
+      return;
+    }
+    case 'Schedule':
+      expect((v as { T: number }).T).toBe(s.T);
+      return;
+    case 'Loss': {
+      const l = v as LossValue<tf.Tensor>;
+      expect(dims(l.value)).toEqual([]);
+      expect(Number.isFinite(l.value.dataSync()[0]!)).toBe(true);
+      for (const t of Object.values(l.terms)) expect(dims(t)).toEqual([]);
+      return;
+    }
+  }
+}
+
+beforeAll(async () => {
+  await initBackend('cpu');
+});
+
+describe('the node registry', () => {
+  it('has a fixture for every node type (add one when you add a type)', () => {
+    expect(Object.keys(FIXTURES).sort()).toEqual(registry.types().sort());
+  });
+  it('throws on a duplicate type id', () => {
+    expect(() => new NodeRegistry([NODE_TYPES[0]!, NODE_TYPES[0]!])).toThrow(/duplicate node type id "data.dataset"/);
+  });
+});
+
+describe.each(NODE_TYPES.map((s) => [s.type, s] as const))('%s', (_type, spec) => {
+  it('declares its identity and ports', () => {
+    expect(spec.type).toMatch(/^[a-z]+\.[A-Za-z0-9]+$/);
+    expect(spec.version).toBeGreaterThanOrEqual(1);
+    expect(FAMILIES).toContain(spec.family);
+    expect(spec.title.length).toBeGreaterThan(2);
+    for (const port of spec.staticOutputs ?? []) expect(spec.outputs[port]).toBeDefined();
+  });
+  it('parses its defaults', () => {
+    expect(spec.params.safeParse({}).success).toBe(true);
+  });
+  it('has math that KaTeX renders, and an explanation', () => {
+    expect(spec.math.latex.trim().length).toBeGreaterThan(5);
+    expect(() => katex.renderToString(spec.math.latex, { throwOnError: true })).not.toThrow();
+    expect(spec.math.explain.length).toBeGreaterThan(60);
+  });
+  it('infer agrees with apply', () => {
+    const fx = FIXTURES[spec.type]!;
+    const ops = new TfjsOps({ seed: 3 });
+    tf.tidy(() => {
+      const run = runNode(spec, fx.inputs, fx.params, ops);
+      expect(Object.keys(run.outShapes).sort()).toEqual(Object.keys(spec.outputs).sort());
+      for (const [port, s] of Object.entries(run.outShapes)) {
+        expect(run.outputs[port], `output ${port} is produced`).toBeDefined();
+        checkAgainstShape(port, run.outputs[port], s, ops);
+      }
+      run.store.dispose();
+    });
+  });
+});
