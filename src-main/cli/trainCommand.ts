@@ -1,0 +1,149 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import cliProgress from 'cli-progress';
+import { BACKENDS, type BackendName } from '../runtime/backend';
+import type { TrainEvent, TrainRequestInput } from '../runtime/protocol';
+import { startTraining } from '../runtime/TrainingSession';
+import { args, intOpt, UsageError } from './args';
+import { BadInputError, compileOrExplain, readGraphFile } from './graphCommands';
+import type { Io } from './io';
+
+const fmtNum = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3));
+const fmtTime = (s: number) => (!Number.isFinite(s) ? '?' : s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`);
+
+export function formatLosses(losses: Record<string, Record<string, number>>): string {
+  return Object.entries(losses)
+    .map(([obj, terms]) => {
+      const extra = Object.entries(terms).filter(([k]) => k !== 'loss');
+      const shown = extra.length > 1 ? extra : [['loss', terms.loss!] as const];
+      return `${obj}: ${shown.map(([k, v]) => `${k} ${fmtNum(v)}`).join(' ')}`;
+    })
+    .join(' | ');
+}
+
+export function formatMetrics(metrics: Record<string, number>): string {
+  return Object.entries(metrics)
+    .map(([k, v]) => `  ${k.padEnd(28)} ${Number.isInteger(v) ? v : v.toPrecision(4)}`)
+    .join('\n');
+}
+
+function backendOpt(v: string | undefined): BackendName | undefined {
+  if (v === undefined) return undefined;
+  if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${v}"`);
+  return v as BackendName;
+}
+
+const TRAIN_OPTIONS = {
+  steps: { type: 'string' },
+  seed: { type: 'string' },
+  backend: { type: 'string' },
+  'batch-size': { type: 'string' },
+  out: { type: 'string' },
+  json: { type: 'boolean' },
+  'checkpoint-every': { type: 'string' },
+  'sample-every': { type: 'string' },
+} as const;
+
+export async function trainCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(argv, TRAIN_OPTIONS, 1);
+  const file = positionals[0]!;
+  const doc = await readGraphFile(file);
+  compileOrExplain(doc, file);
+  const training = (doc.meta as { training?: { steps?: number } } | undefined)?.training;
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const request: TrainRequestInput = {
+    doc,
+    runDir: path.resolve(values.out ?? path.join('runs', `${path.basename(file).replace(/\.json$/, '')}-${stamp}`)),
+    steps: intOpt(values.steps, 'steps', training?.steps ?? 2000)!,
+    seed: intOpt(values.seed, 'seed', 0)!,
+    backend: backendOpt(values.backend),
+    batchSize: intOpt(values['batch-size'], 'batch-size'),
+    checkpointEvery: intOpt(values['checkpoint-every'], 'checkpoint-every'),
+    sampleEvery: intOpt(values['sample-every'], 'sample-every'),
+  };
+  if (request.steps < 1) throw new UsageError('--steps must be at least 1');
+  return follow(request, io, Boolean(values.json));
+}
+
+export async function resumeCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = args(argv, { steps: TRAIN_OPTIONS.steps, json: TRAIN_OPTIONS.json, backend: TRAIN_OPTIONS.backend }, 1);
+  const runDir = path.resolve(positionals[0]!);
+  if (!existsSync(path.join(runDir, 'graph.json'))) throw new BadInputError(`${runDir} is not a run folder (no graph.json)`);
+  const doc = await readGraphFile(path.join(runDir, 'graph.json'));
+  const config = JSON.parse(await readFile(path.join(runDir, 'config.json'), 'utf8').catch(() => '{}')) as Partial<TrainRequestInput>;
+  const request: TrainRequestInput = {
+    ...config,
+    doc,
+    runDir,
+    steps: intOpt(values.steps, 'steps', config.steps ?? 2000)!,
+    backend: backendOpt(values.backend) ?? undefined,
+    resume: true,
+  };
+  return follow(request, io, Boolean(values.json));
+}
+
+/** runs a training session, showing progress, until it stops; Ctrl-C stops it cleanly */
+async function follow(request: TrainRequestInput, io: Io, json: boolean): Promise<number> {
+  const session = startTraining(request);
+  const bar =
+    !json && io.isTTY
+      ? new cliProgress.SingleBar(
+          { format: '{bar} {percentage}% | step {value}/{total} | {rate} steps/s | ETA {eta_h} | {losses}', hideCursor: true, barsize: 24, stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  let lastPlain = 0;
+  const onSigint = () => {
+    io.err('\nstopping (a checkpoint is written first)...');
+    session.stop();
+  };
+  process.once('SIGINT', onSigint);
+  session.on((e: TrainEvent) => {
+    if (json) {
+      io.out(JSON.stringify(e.type === 'samples' ? { ...e, data: undefined, count: e.shape[0] } : e));
+      return;
+    }
+    switch (e.type) {
+      case 'started':
+        io.err(`training ${request.runDir}\nbackend: ${e.backend}${e.step ? ` (resuming at step ${e.step})` : ''}`);
+        bar?.start(e.totalSteps, e.step, { rate: '-', eta_h: '?', losses: '' });
+        break;
+      case 'step':
+        if (bar) bar.update(e.step, { rate: e.stepsPerSec.toFixed(1), eta_h: fmtTime(e.etaSec), losses: formatLosses(e.losses) });
+        else if (Date.now() - lastPlain > 2000 || e.step === e.totalSteps) {
+          lastPlain = Date.now();
+          io.err(`step ${e.step}/${e.totalSteps} | ${e.stepsPerSec.toFixed(1)} steps/s | ETA ${fmtTime(e.etaSec)} | ${formatLosses(e.losses)}`);
+        }
+        break;
+      case 'warning':
+        bar ? bar.stop() : undefined;
+        io.err(`warning: ${e.message}`);
+        break;
+      case 'metrics':
+        bar?.stop();
+        io.out(`metrics at step ${e.step} (held-out):\n${formatMetrics(e.metrics)}`);
+        break;
+      default:
+        break;
+    }
+  });
+  const end = await session.done;
+  process.removeListener('SIGINT', onSigint);
+  bar?.stop();
+  if (json) return end.reason === 'done' || end.reason === 'user' ? 0 : 1;
+  switch (end.reason) {
+    case 'done':
+      io.err(`done: ${end.step} steps; run folder ${request.runDir}`);
+      return 0;
+    case 'user':
+      io.err(`stopped at step ${end.step}; resume with: genloom resume ${request.runDir}`);
+      return 0;
+    case 'non-finite':
+      io.err(`stopped: ${end.message ?? 'non-finite values'}${end.nodeId ? ` (objective ${end.nodeId})` : ''}\nthe last good checkpoint is kept: ${end.checkpoint ?? 'none yet'}`);
+      return 1;
+    default:
+      io.err(`training failed: ${end.message ?? 'unknown error'}`);
+      return 1;
+  }
+}

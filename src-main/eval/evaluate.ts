@@ -1,0 +1,61 @@
+/**
+ * The REFERENCE.md metrics of a trained program, against a fresh held-out sample:
+ * - every sampler on point data: multi-scale MMD^2, energy distance, sliced W2, and mode
+ *   coverage where the dataset is a mixture of known modes (8gaussians, ring8, grid25);
+ * - every exact-likelihood model: held-out NLL in nats per example;
+ * - every ELBO objective: held-out negative ELBO with its reconstruction and KL terms.
+ * Keys are `${nodeId}.${metric}`.
+ */
+import type { Program } from '../compile/compile';
+import { Rng } from '../data/rng';
+import { isToyName, toyModes } from '../data/toy';
+import type { DataFeed, Trainer } from '../runtime/Trainer';
+import { energyDistance, mmd2MultiScale, modeCoverage, slicedW2 } from './metrics';
+
+export interface EvaluateOptions {
+  /** samples and held-out rows per metric (REFERENCE floors are for n = 2000) */
+  n?: number;
+  seed?: number;
+  /** skip sample metrics (e.g. while training, where only losses matter) */
+  samples?: boolean;
+}
+
+/** point sets up to this dimension get sample metrics; images get likelihood bounds */
+const MAX_POINT_DIM = 16;
+
+export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<string, DataFeed>, opts: EvaluateOptions = {}): Record<string, number> {
+  const n = opts.n ?? 2000;
+  const seed = opts.seed ?? 12345;
+  const out: Record<string, number> = {};
+  for (const e of program.evaluators) {
+    const feed = feeds.get(e.data);
+    if (!feed) continue;
+    if (e.kind === 'nll') {
+      out[`${e.dist.node}.nll`] = trainer.heldOutNll(e.dist, e.data, n);
+      continue;
+    }
+    if (opts.samples === false || feed.dim > MAX_POINT_DIM) continue;
+    const x = trainer.sample(e.sampler, n, seed).data;
+    const y = feed.heldOut(n);
+    const k = e.sampler;
+    out[`${k}.energy`] = energyDistance(x, y, feed.dim);
+    out[`${k}.mmd2`] = mmd2MultiScale(x, y, feed.dim);
+    out[`${k}.sw2`] = slicedW2(x, y, feed.dim, new Rng(seed));
+    const name = program.data.find((d) => d.nodeId === e.data)?.dataset ?? '';
+    const modes = isToyName(name) ? toyModes(name) : undefined;
+    if (modes) {
+      const c = modeCoverage(x, feed.dim, modes);
+      out[`${k}.modes`] = c.modesCaptured;
+      out[`${k}.totalModes`] = c.totalModes;
+      out[`${k}.highQuality`] = c.highQualityFraction;
+    }
+  }
+  for (const o of program.objectives) {
+    if (o.type !== 'loss.elbo') continue;
+    const terms = trainer.heldOutTerms(o.nodeId, Math.min(n, 1000));
+    out[`${o.nodeId}.negElbo`] = (terms.recon ?? 0) + (terms.kl ?? 0);
+    out[`${o.nodeId}.recon`] = terms.recon ?? NaN;
+    out[`${o.nodeId}.kl`] = terms.kl ?? NaN;
+  }
+  return out;
+}
