@@ -1,0 +1,64 @@
+/**
+ * `npm run bench:quality`: trains every template for its configured steps on the chosen
+ * backend (default wasm) and checks the measured bars of the core issue, as a table.
+ * GENLOOM_TEMPLATES=vae-moons,gan-8gaussians limits the set; GENLOOM_STEPS_SCALE=0.5 scales steps.
+ */
+import { readFileSync } from 'node:fs';
+import { registry } from '../nodes/index';
+import { compile } from '../src-main/compile/compile';
+import { evaluateRun } from '../src-main/eval/evaluate';
+import { validateGraph } from '../src-main/graph/validate';
+import { initBackend } from '../src-main/runtime/backend';
+import { createFeeds } from '../src-main/runtime/feeds';
+import { Trainer } from '../src-main/runtime/Trainer';
+
+/** the bars of the core issue: metric key -> [comparison, bound] */
+const BARS: Record<string, [string, '<=' | '>=', number][]> = {
+  'realnvp-moons': [['model.nll', '<=', 2.55]],
+  'ddpm-swissroll': [['ddpm.energy', '<=', 0.01]],
+  'vae-moons': [['sampler.energy', '<=', 0.05]],
+  'vae-mnist': [],
+  'gan-8gaussians': [
+    ['sampler.modes', '>=', 8],
+    ['sampler.highQuality', '>=', 0.8],
+    ['sampler.energy', '<=', 0.03],
+  ],
+};
+
+const { backend } = await initBackend((process.env.GENLOOM_BACKEND as never) || 'wasm');
+const only = process.env.GENLOOM_TEMPLATES?.split(',');
+const scale = Number(process.env.GENLOOM_STEPS_SCALE ?? 1);
+const rows: string[][] = [];
+let failed = 0;
+console.log(`backend: ${backend}`);
+for (const name of Object.keys(BARS)) {
+  if (only && !only.includes(name)) continue;
+  const doc = JSON.parse(readFileSync(new URL(`../templates/${name}.json`, import.meta.url), 'utf8'));
+  const program = compile(validateGraph(doc, registry));
+  const seed = 0;
+  const feeds = createFeeds(program, { seed });
+  const trainer = new Trainer(program, feeds, { seed, batchSize: doc.meta.training.batchSize });
+  const steps = Math.max(1, Math.round(doc.meta.training.steps * scale));
+  const t0 = Date.now();
+  for (let i = 0; i < steps; i++) trainer.round(false);
+  const trainSec = (Date.now() - t0) / 1000;
+  const metrics = evaluateRun(trainer, program, feeds, { n: 2000 });
+  const evalSec = (Date.now() - t0) / 1000 - trainSec;
+  const checks = BARS[name]!.map(([k, op, bound]) => {
+    const v = metrics[k]!;
+    const ok = op === '<=' ? v <= bound : v >= bound;
+    if (!ok) failed++;
+    return `${k} ${v.toPrecision(4)} ${op} ${bound} ${ok ? 'ok' : 'FAIL'}`;
+  });
+  if (trainSec > 600) {
+    failed++;
+    checks.push('training time > 10 min FAIL');
+  }
+  const shown = Object.entries(metrics).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ');
+  rows.push([name, String(steps), `${trainSec.toFixed(0)} s`, `${evalSec.toFixed(0)} s`, checks.join('; ') || '(reported)', shown]);
+  console.log(`${name}: ${steps} steps in ${trainSec.toFixed(0)} s; ${checks.join('; ')}\n  ${shown}`);
+  trainer.dispose();
+}
+console.log('\n| template | steps | train | eval | bars | metrics |\n| --- | --- | --- | --- | --- | --- |');
+for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+process.exitCode = failed ? 1 : 0;
