@@ -50,7 +50,9 @@ export class ParamStore {
   get(name: string, shape: number[], init: Init): tf.Variable {
     let v = this.vars.get(name);
     if (!v) {
-      v = tf.variable(tf.tensor(initialValues({ shape, init }, this.rng), shape), true, this.prefix + name);
+      const init0 = tf.tensor(initialValues({ shape, init }, this.rng), shape);
+      v = tf.variable(init0, true, this.prefix + name);
+      init0.dispose(); // the variable holds its own reference to the data
       this.vars.set(name, v);
     }
     return v;
@@ -83,7 +85,7 @@ export class ParamStore {
       if (src.shape.join() !== v.shape.join()) {
         throw new Error(`the checkpoint's "${name}" has shape [${src.shape.join(', ')}], the graph expects [${v.shape.join(', ')}]`);
       }
-      v.assign(tf.tensor(src.data, src.shape));
+      tf.tidy(() => v.assign(tf.tensor(src.data, src.shape)));
     }
   }
 

@@ -74,16 +74,26 @@ export class TfjsOps implements Ops<T> {
     return nextU32(this.rng);
   }
 
+  /**
+   * While set, constants and scalars are also pushed here: a Runner's build creates
+   * long-lived constants outside any tidy, and their owner disposes them.
+   */
+  collect: T[] | null = null;
+
   // creation
   constant(values: ArrayLike<number>, shape: number[], dtype: DType = 'float32'): T {
     const v =
       values instanceof Float32Array || values instanceof Int32Array || Array.isArray(values)
         ? (values as Float32Array | Int32Array | number[])
         : Array.from(values);
-    return tf.tensor(v, shape, dtype);
+    const t = tf.tensor(v, shape, dtype);
+    this.collect?.push(t);
+    return t;
   }
   scalar(value: number, dtype: DType = 'float32'): T {
-    return tf.scalar(value, dtype);
+    const t = tf.scalar(value, dtype);
+    this.collect?.push(t);
+    return t;
   }
   zerosLike(x: T): T {
     return tf.zerosLike(x);

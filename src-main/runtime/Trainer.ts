@@ -52,6 +52,8 @@ export class Trainer {
   readonly runner: Runner<tf.Tensor>;
   readonly optimizers = new Map<string, tf.Optimizer>();
   private readonly varLists = new Map<string, tf.Variable[]>();
+  /** constants created by the nodes' build (schedules, embeddings), freed by dispose() */
+  private readonly constants: tf.Tensor[] = [];
   /** completed rounds */
   step = 0;
 
@@ -63,7 +65,12 @@ export class Trainer {
     this.ops = new TfjsOps({ seed: opts.seed });
     this.store = new ParamStore(opts.seed);
     this.store.createAll(program.params);
-    this.runner = new Runner(program.graph, this.ops, { param: (n, s, i) => this.store.get(n, s, i) });
+    this.ops.collect = this.constants;
+    try {
+      this.runner = new Runner(program.graph, this.ops, { param: (n, s, i) => this.store.get(n, s, i) });
+    } finally {
+      this.ops.collect = null;
+    }
     for (const o of program.objectives) {
       this.optimizers.set(o.nodeId, tf.train.adam(o.optimizer.lr, o.optimizer.beta1, o.optimizer.beta2));
       this.varLists.set(o.nodeId, this.store.list(o.paramNames));
@@ -127,13 +134,13 @@ export class Trainer {
     return undefined;
   }
 
-  /** true when every parameter is finite */
+  /** true when every parameter is finite (checked per tensor, so large sums cannot overflow) */
   weightsFinite(): boolean {
-    return tf.tidy(() => {
-      let acc = tf.scalar(0);
-      for (const v of this.store.vars.values()) acc = acc.add(v.sum());
-      return Number.isFinite(acc.dataSync()[0]!);
-    });
+    for (const v of this.store.vars.values()) {
+      const ok = tf.tidy(() => Number.isFinite(v.abs().max().dataSync()[0]!));
+      if (!ok) return false;
+    }
+    return true;
   }
 
   /** n samples from a sampler node, reproducible for a given seed */
@@ -179,7 +186,10 @@ export class Trainer {
     const out = new Map<string, { shape: number[]; data: Float32Array }>();
     for (const [obj, opt] of this.optimizers) {
       for (const w of await opt.getWeights()) {
-        out.set(`${obj}::${w.name.startsWith(this.store.prefix) ? w.name.slice(this.store.prefix.length) : w.name}`, { shape: w.tensor.shape, data: w.tensor.dataSync() as Float32Array });
+        const name = w.name.startsWith(this.store.prefix) ? w.name.slice(this.store.prefix.length) : w.name;
+        out.set(`${obj}::${name}`, { shape: w.tensor.shape, data: w.tensor.dataSync() as Float32Array });
+        // getWeights returns the live moment variables, but a fresh scalar for `iter`
+        if (w.name === 'iter') w.tensor.dispose();
       }
     }
     return out;
@@ -188,16 +198,46 @@ export class Trainer {
   async loadOptimizerState(state: Map<string, { shape: number[]; data: Float32Array }>): Promise<void> {
     for (const [obj, opt] of this.optimizers) {
       const prefix = `${obj}::`;
-      const ws = [...state].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => {
+      const ws = [...state]
+        .filter(([k]) => k.startsWith(prefix))
+        .map(([k, v]) => {
           const name = k.slice(prefix.length);
-          return { name: name.includes('/') && name !== 'iter' ? this.store.prefix + name : name, tensor: tf.tensor(v.data, v.shape) };
+          return { name: name === 'iter' ? name : this.store.prefix + name, tensor: tf.tensor(v.data, v.shape) };
         });
-      if (ws.length) await opt.setWeights(ws);
+      if (!ws.length) continue;
+      await opt.setWeights(ws);
+      for (const w of ws) w.tensor.dispose();
+      const iter = state.get(`${prefix}iter`)?.data[0];
+      if (iter !== undefined) restoreAdamBetaPowers(opt, iter);
     }
   }
 
   dispose(): void {
     for (const o of this.optimizers.values()) o.dispose();
     this.store.dispose();
+    for (const t of this.constants) t.dispose();
+    this.constants.length = 0;
   }
+}
+
+/**
+ * tfjs's Adam.setWeights() sets beta^t with pow(beta, t + 1), whereas training builds it
+ * by repeated float32 multiplication (accBeta <- accBeta * beta): the two differ in the last
+ * bits, and a resumed run would drift from the uninterrupted one. This recomputes it the
+ * way training does (float32 products are correctly rounded on every backend, so
+ * Math.fround reproduces them exactly).
+ */
+export function restoreAdamBetaPowers(optimizer: tf.Optimizer, iterations: number): void {
+  const o = optimizer as unknown as { beta1?: number; beta2?: number; accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  if (typeof o.beta1 !== 'number' || typeof o.beta2 !== 'number' || !o.accBeta1 || !o.accBeta2) return; // not Adam
+  const power = (beta: number) => {
+    const b = Math.fround(beta);
+    let acc = b;
+    for (let i = 0; i < iterations; i++) acc = Math.fround(acc * b);
+    return acc;
+  };
+  tf.tidy(() => {
+    o.accBeta1!.assign(tf.scalar(power(o.beta1!)));
+    o.accBeta2!.assign(tf.scalar(power(o.beta2!)));
+  });
 }

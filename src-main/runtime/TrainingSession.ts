@@ -1,0 +1,221 @@
+/**
+ * Starts a training run off the calling thread and relays its events:
+ *
+ *     const s = startTraining({ doc, runDir, steps: 3000 });
+ *     s.on((e) => ...);        // every TrainEvent, validated with the zod schema
+ *     s.pause(); s.resume(); s.stop();
+ *     const end = await s.done; // the final 'stopped' event
+ *
+ * By default the run is in a worker thread (trainWorker.ts, loaded through tsx's loader
+ * since it is TypeScript: the worker's bootstrap registers tsx, then imports it; this works
+ * under plain Node, `node bin/genloom.mjs` and vitest alike). `inProcess: true` runs it on
+ * this thread (tests, debugging).
+ *
+ * A worker crash, an exit before the final event, or an event that fails validation never
+ * throws in the caller: a crash or exit ends the session with a 'stopped' event of reason
+ * 'error'; an invalid event becomes a 'warning'.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { TrainCommand, TrainEvent, TrainRequest, type TrainRequestInput } from './protocol';
+import type { Evaluate } from './trainLoop';
+import { createControl, describeIssues, TRAIN_WORKER_DATA } from './trainWorker';
+
+export type StoppedEvent = Extract<TrainEvent, { type: 'stopped' }>;
+export type TrainListener = (e: TrainEvent) => void;
+
+export interface TrainingSession {
+  readonly mode: 'worker' | 'in-process';
+  /** adds a listener; returns a function that removes it */
+  on(listener: TrainListener): () => void;
+  pause(): void;
+  resume(): void;
+  /** asks the run to stop after the current round; it writes a final checkpoint */
+  stop(): void;
+  /** ends the worker at once (no final checkpoint); `done` resolves with reason 'user' */
+  terminate(): Promise<void>;
+  /** sends a raw message to the training host, unvalidated (tests use it for malformed commands) */
+  post(message: unknown): void;
+  /** the final 'stopped' event */
+  readonly done: Promise<StoppedEvent>;
+}
+
+export interface StartOptions {
+  inProcess?: boolean;
+  /** in-process only: the metrics hook (undefined = src-main/eval/evaluate.ts, null = none) */
+  evaluate?: Evaluate | null;
+  /** worker only: memory limits of the worker's heap (exceeding them ends the run with reason 'error') */
+  resourceLimits?: ResourceLimits;
+}
+
+let tsxApiUrl: string | undefined;
+/** file URL of tsx's ESM API (`tsx/esm/api`, its `import` entry) */
+function resolveTsxApi(): string {
+  if (tsxApiUrl) return tsxApiUrl;
+  try {
+    const resolved = import.meta.resolve?.('tsx/esm/api');
+    if (resolved && resolved.endsWith('.mjs')) return (tsxApiUrl = resolved);
+  } catch {
+    /* not available here (some test runners): read the package's exports */
+  }
+  const require = createRequire(import.meta.url);
+  const pkgPath = require.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
+  const entry = pkg.exports?.['./esm/api'] as { import?: string | { default?: string } } | undefined;
+  const file = typeof entry?.import === 'string' ? entry.import : (entry?.import?.default ?? './dist/esm/api/index.mjs');
+  return (tsxApiUrl = pathToFileURL(join(dirname(pkgPath), file)).href);
+}
+
+/** the worker's bootstrap: register tsx in the worker, then load trainWorker.ts */
+function workerBootstrap(): string {
+  const api = JSON.stringify(resolveTsxApi());
+  const entry = JSON.stringify(new URL('./trainWorker.ts', import.meta.url).href);
+  return `import(${api}).then((tsx) => { tsx.register(); return import(${entry}); });`;
+}
+
+class Session implements TrainingSession {
+  private readonly listeners = new Set<TrainListener>();
+  private finished = false;
+  private lastStep = 0;
+  private resolveDone!: (e: StoppedEvent) => void;
+  readonly done: Promise<StoppedEvent>;
+
+  constructor(
+    readonly mode: 'worker' | 'in-process',
+    private readonly send: (message: unknown) => void,
+    private readonly kill: () => Promise<void>,
+  ) {
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  on(listener: TrainListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private deliver(e: TrainEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch (err) {
+        console.error('[genloom] a training listener threw:', err);
+      }
+    }
+  }
+
+  /** an event from the host: validated, relayed; 'stopped' ends the session */
+  receive(raw: unknown): void {
+    if (this.finished) return;
+    const parsed = TrainEvent.safeParse(raw);
+    if (!parsed.success) {
+      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? ` ${JSON.stringify((raw as { type: unknown }).type)}` : '';
+      this.deliver({ type: 'warning', message: `the training host sent an invalid event${type}: ${describeIssues(parsed.error)}` });
+      return;
+    }
+    const e = parsed.data;
+    if ('step' in e && typeof e.step === 'number') this.lastStep = e.step;
+    if (e.type === 'stopped') this.end(e);
+    else this.deliver(e);
+  }
+
+  end(e: StoppedEvent): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.deliver(e);
+    this.resolveDone(e);
+    void this.kill();
+  }
+
+  fail(message: string): void {
+    this.end({ type: 'stopped', step: this.lastStep, reason: 'error', message });
+  }
+
+  pause(): void {
+    this.command({ type: 'pause' });
+  }
+  resume(): void {
+    this.command({ type: 'resume' });
+  }
+  stop(): void {
+    this.command({ type: 'stop' });
+  }
+  post(message: unknown): void {
+    if (!this.finished) this.send(message);
+  }
+  async terminate(): Promise<void> {
+    if (!this.finished) this.end({ type: 'stopped', step: this.lastStep, reason: 'user', message: 'the training was terminated' });
+    await this.kill();
+  }
+  private command(c: TrainCommand): void {
+    this.post(c);
+  }
+}
+
+/** starts a training run; see the file comment */
+export function startTraining(request: TrainRequestInput, opts: StartOptions = {}): TrainingSession {
+  const checked = TrainRequest.safeParse(request);
+  if (!checked.success) {
+    const s = new Session(opts.inProcess ? 'in-process' : 'worker', () => {}, async () => {});
+    const message = `invalid training request: ${describeIssues(checked.error)}`;
+    setImmediate(() => s.fail(message));
+    return s;
+  }
+  return opts.inProcess ? startInProcess(checked.data, opts.evaluate) : startWorker(checked.data, opts.resourceLimits);
+}
+
+function startInProcess(request: TrainRequest, evaluate: Evaluate | null | undefined): TrainingSession {
+  const control = createControl();
+  let session!: Session;
+  const apply = (raw: unknown) => {
+    const parsed = TrainCommand.safeParse(raw);
+    if (!parsed.success) {
+      session.receive({ type: 'warning', message: `invalid command ignored: ${describeIssues(parsed.error)}` });
+      return;
+    }
+    const c = parsed.data;
+    if (c.type === 'pause') control.pause();
+    else if (c.type === 'resume') control.resume();
+    else if (c.type === 'stop') control.stop();
+    else session.receive({ type: 'warning', message: 'a training run is already running; start ignored' });
+  };
+  session = new Session('in-process', apply, async () => control.stop());
+  // start on a later turn so that the caller can attach listeners first
+  // (trainLoop, and with it tfjs, is loaded only here: a session with a worker keeps this thread light)
+  setImmediate(() => {
+    import('./trainLoop')
+      .then(({ runTraining }) => runTraining(request, (e) => session.receive(e), control, evaluate))
+      .then(
+        () => session.fail('the training ended without a final event'), // no-op after 'stopped'
+        (e: unknown) => session.fail(e instanceof Error ? e.message : String(e)),
+      );
+  });
+  return session;
+}
+
+function startWorker(request: TrainRequest, resourceLimits?: ResourceLimits): TrainingSession {
+  let worker: Worker | undefined;
+  let exited = false;
+  let session!: Session;
+  const kill = async () => {
+    if (worker && !exited) await worker.terminate().catch(() => {});
+  };
+  session = new Session('worker', (m) => worker?.postMessage(m), kill);
+  try {
+    worker = new Worker(workerBootstrap(), { eval: true, name: 'genloom-training', workerData: TRAIN_WORKER_DATA, ...(resourceLimits && { resourceLimits }) });
+  } catch (e) {
+    setImmediate(() => session.fail(`the training worker could not be started: ${(e as Error).message}`));
+    return session;
+  }
+  worker.on('message', (m: unknown) => session.receive(m));
+  worker.on('messageerror', (e: Error) => session.receive({ type: 'warning', message: `a message from the training worker could not be read: ${e.message}` }));
+  worker.on('error', (e: Error) => session.fail(`the training worker crashed: ${e.message}`));
+  worker.on('exit', (code) => {
+    exited = true;
+    session.fail(`the training worker exited (code ${code}) before the run ended`);
+  });
+  worker.postMessage({ type: 'start', request } satisfies TrainCommand);
+  return session;
+}

