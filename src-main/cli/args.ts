@@ -3,6 +3,9 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {}
 
+/** a bad input file or run folder (exit 2, without the usage hint) */
+export class BadInputError extends UsageError {}
+
 /** parseArgs that turns its errors into UsageError */
 export function args<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, positionals: number) {
   try {

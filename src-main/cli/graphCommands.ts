@@ -4,10 +4,10 @@ import { registry } from '../../nodes/index';
 import { compile, programToString } from '../compile/compile';
 import { formatDiagnostic } from '../graph/diagnostics';
 import { validateGraph, type ValidatedGraph } from '../graph/validate';
-import { args, UsageError } from './args';
+import { args, BadInputError } from './args';
 import type { Io } from './io';
 
-export class BadInputError extends UsageError {}
+export { BadInputError };
 
 /** reads and parses a graph document; a bad file is bad input (exit 2) with every error listed */
 export async function readGraphFile(file: string): Promise<GraphDocument> {

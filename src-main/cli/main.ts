@@ -6,7 +6,7 @@ import { validateCommand, infoCommand } from './graphCommands';
 import { trainCommand, resumeCommand } from './trainCommand';
 import { sampleCommand, evalCommand } from './runCommands';
 import type { Io } from './io';
-import { UsageError } from './args';
+import { BadInputError, UsageError } from './args';
 
 export const USAGE = `genloom: a studio for generative models (command line)
 
@@ -60,6 +60,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   try {
     return await run(rest, io);
   } catch (e) {
+    if (e instanceof BadInputError) {
+      io.err(`genloom ${cmd}: ${e.message.trim()}`);
+      return 2;
+    }
     if (e instanceof UsageError) {
       io.err(`genloom ${cmd}: ${e.message}\n(run "genloom --help" for usage)`);
       return 2;

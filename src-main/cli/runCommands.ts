@@ -1,11 +1,20 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { evaluateRun } from '../eval/evaluate';
-import { loadRun } from '../runtime/loadRun';
-import { args, intOpt, UsageError } from './args';
+import { loadRun as load, RunFolderError } from '../runtime/loadRun';
+import { args, BadInputError, intOpt, UsageError } from './args';
 import type { Io } from './io';
 import { imageGridPng, samplesCsv, scatterPng } from './plots';
 import { formatMetrics } from './trainCommand';
+
+/** opens a run folder; a folder that is not a run is bad input (exit 2) */
+async function loadRun(dir: string, opts: Parameters<typeof load>[1]) {
+  try {
+    return await load(dir, opts);
+  } catch (e) {
+    throw e instanceof RunFolderError ? new BadInputError(e.message) : e;
+  }
+}
 
 export async function sampleCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = args(argv, { n: { type: 'string' }, out: { type: 'string' }, sampler: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string' } }, 1);
