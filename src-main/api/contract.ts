@@ -15,10 +15,9 @@
  *   web mode  WebSocket at ws://127.0.0.1:<port>/api?token=<token>; the page is served at
  *             http://127.0.0.1:<port>/?token=<token> and reads the token from its URL.
  *             Text frames, one JSON request/response/event per frame.
- *   Electron  window.genloom (the preload bridge), a StudioApi: `call` resolves with the
- *             result, or rejects with { code, message, details? } (a plain object; the
- *             bridge cannot carry Error subclasses). Use toApiCallError() on what a call
- *             rejected with to get an ApiCallError on either transport.
+ *   Electron  window.genloom (the preload bridge): `call(method, params)` resolves with the
+ *             result, or rejects with a plain { code, message, details? } (the bridge
+ *             cannot carry Error subclasses); `onEvent(cb)` returns an unsubscribe function.
  */
 import { z } from 'zod';
 import { TrainEvent } from '../runtime/protocol';
@@ -114,32 +113,4 @@ export type ApiEvent = z.infer<typeof EventSchema>;
 export interface StudioApi {
   call<M extends MethodName>(method: M, params: Params<M>): Promise<Result<M>>;
   onEvent(listener: (e: ApiEvent) => void): () => void;
-}
-
-/** A failed call, on either transport: the host's { code, message, details }. */
-export class ApiCallError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-    this.name = 'ApiCallError';
-  }
-}
-
-/** Whatever a StudioApi call rejected with (ApiCallError, bridge plain object, Error) -> ApiCallError. */
-export function toApiCallError(e: unknown): ApiCallError {
-  if (e instanceof ApiCallError) return e;
-  if (typeof e === 'object' && e !== null && typeof (e as { code?: unknown }).code === 'string' && typeof (e as { message?: unknown }).message === 'string') {
-    const { code, message, details } = e as { code: string; message: string; details?: unknown };
-    return new ApiCallError(code, message, details);
-  }
-  return new ApiCallError('handler-error', e instanceof Error ? e.message : String(e));
-}
-
-/** A response -> its result, or throws ApiCallError (what a StudioApi client does with each response). */
-export function unwrapResponse(response: z.infer<typeof ResponseSchema>): unknown {
-  if (response.ok) return response.result;
-  throw new ApiCallError(response.error.code, response.error.message, response.error.details);
 }
