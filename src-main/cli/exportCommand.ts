@@ -4,11 +4,13 @@
  * Exports a trained run as ONNX, then proves the file equal to the trained graph: the
  * model run by onnxruntime-node against the graph on tfjs, same inputs and noise
  * (tolerance 1e-4), and the official ONNX checker where python3-onnx is installed.
- * Writes FILE.onnx and FILE.parity.json, prints a readable summary.
- * Exit codes: 0 ok, 1 failure (export, parity or checker), 2 bad usage.
+ * Writes FILE.onnx and FILE.parity.json, prints a readable summary (--json: the report).
+ * Exit codes: 0 ok, 1 failure (export, parity or checker), 2 bad usage or bad input (not a
+ * run folder, a target the model does not have).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { registry } from '../../nodes/index';
 import { compile, CompileError, type Program } from '../compile/compile';
 import { createNodeTypeLookup, formatDocumentErrors, parseDocument } from '../document/index';
@@ -16,34 +18,36 @@ import { runOnnxChecker, type CheckerResult } from '../export/checker';
 import { ExportError, exportOnnx, formatParityReport, listTargets, parityCheck, TARGET_KINDS, type TargetParityReport } from '../export/exportModel';
 import { validateGraph } from '../graph/validate';
 import { formatDiagnostic } from '../graph/diagnostics';
-import { initBackend } from '../runtime/backend';
+import { BACKENDS, initBackend, type BackendName } from '../runtime/backend';
 import { readLatestCheckpoint, readMetrics, readRunGraph } from '../runtime/runFolder';
 
-export interface CommandIo {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
+import type { Io } from './io';
+
+export type CommandIo = Pick<Io, 'out' | 'err'>;
 
 export const EXPORT_USAGE = `usage: genloom export RUN_DIR --target KIND[:NODE] --out FILE.onnx [options]
 
   --target KIND[:NODE]   what to export: ${TARGET_KINDS.join(', ')} (decoder = generator);
                          add :NODE to pick one node, e.g. sampler:ddim
+  --node ID              the same as --target KIND:ID
   --out FILE.onnx        where to write the model (FILE.parity.json gets the report)
   --noise internal|inputs
                          internal (default): random numbers drawn inside the model;
                          inputs: every draw is a model input (for verification)
   --steps N              sampler steps (DDIM and other samplers with a steps setting)
   --n N                  rows used by the parity check (default 32)
+  --backend B            tfjs backend of the parity check: tensorflow, wasm or cpu
   --no-parity            skip the parity check
   --no-check             skip the ONNX checker
-  --list                 list the targets of the run and exit`;
+  --list                 list the targets of the run and exit
+  --json                 print the report as one JSON object`;
 
 interface Parsed {
   positional: string[];
   flags: Map<string, string | true>;
 }
 
-const BOOLEAN_FLAGS = new Set(['no-parity', 'no-check', 'list', 'help']);
+const BOOLEAN_FLAGS = new Set(['no-parity', 'no-check', 'list', 'help', 'json']);
 
 export function parseArgs(argv: readonly string[], known: ReadonlySet<string>, booleans: ReadonlySet<string>): Parsed | string {
   const positional: string[] = [];
@@ -78,6 +82,7 @@ function positiveInt(v: string | true | undefined, name: string): number | strin
 
 /** reads a run folder's graph into a Program */
 export async function loadRunProgram(runDir: string): Promise<{ program: Program; doc: unknown } | { error: string }> {
+  if (!existsSync(join(runDir, 'graph.json'))) return { error: `${runDir} is not a run folder (no graph.json)` };
   let raw: unknown;
   try {
     raw = await readRunGraph(runDir);
@@ -119,7 +124,7 @@ export function reportPath(outFile: string): string {
 }
 
 export async function exportCommand(argv: string[], io: CommandIo): Promise<number> {
-  const p = parseArgs(argv, new Set(['target', 'out', 'noise', 'steps', 'n', ...BOOLEAN_FLAGS]), BOOLEAN_FLAGS);
+  const p = parseArgs(argv, new Set(['target', 'node', 'out', 'noise', 'steps', 'n', 'backend', ...BOOLEAN_FLAGS]), BOOLEAN_FLAGS);
   const usage = (msg: string) => {
     io.err(`genloom export: ${msg}\n${EXPORT_USAGE}`);
     return 2;
@@ -132,8 +137,18 @@ export async function exportCommand(argv: string[], io: CommandIo): Promise<numb
   if (p.positional.length !== 1) return usage(p.positional.length ? `one run folder expected, got ${p.positional.join(' ')}` : 'the run folder is missing');
   const runDir = resolve(p.positional[0]!);
   const list = p.flags.has('list');
-  const target = p.flags.get('target');
+  const node = p.flags.get('node');
+  let target = p.flags.get('target');
+  if (typeof node === 'string') {
+    if (typeof target !== 'string') return usage('--node needs --target KIND');
+    if (target.includes(':')) return usage('give the node either as --target KIND:NODE or with --node, not both');
+    target = `${target}:${node}`;
+  }
   const out = p.flags.get('out');
+  const json = p.flags.has('json');
+  const say = (s: string) => {
+    if (!json) io.out(s);
+  };
   const noise = p.flags.get('noise') ?? 'internal';
   if (!list && typeof target !== 'string') return usage('--target is required');
   if (!list && typeof out !== 'string') return usage('--out FILE.onnx is required');
@@ -142,16 +157,19 @@ export async function exportCommand(argv: string[], io: CommandIo): Promise<numb
   if (typeof steps === 'string') return usage(steps);
   const n = positiveInt(p.flags.get('n'), 'n') ?? 32;
   if (typeof n === 'string') return usage(n);
+  const backendPref = p.flags.get('backend');
+  if (backendPref !== undefined && !(BACKENDS as readonly unknown[]).includes(backendPref)) return usage(`--backend must be one of ${BACKENDS.join(', ')}`);
 
   const loaded = await loadRunProgram(runDir);
   if ('error' in loaded) {
     io.err(`genloom export: ${loaded.error}`);
-    return 1;
+    return 2;
   }
   const { program, doc } = loaded;
   if (list) {
     const ts = listTargets(program);
-    io.out(ts.length ? ts.map((t) => `${t.id.padEnd(28)} ${t.title}`).join('\n') : 'this graph has nothing to export');
+    if (json) io.out(JSON.stringify(ts.map((t) => ({ id: t.id, kind: t.kind, node: t.nodeId, title: t.title }))));
+    else io.out(ts.length ? ts.map((t) => `${t.id.padEnd(28)} ${t.title}`).join('\n') : 'this graph has nothing to export');
     return 0;
   }
 
@@ -160,7 +178,7 @@ export async function exportCommand(argv: string[], io: CommandIo): Promise<numb
     ckpt = await readLatestCheckpoint(runDir);
   } catch (e) {
     io.err(`genloom export: ${(e as Error).message}`);
-    return 1;
+    return 2;
   }
   for (const w of ckpt.warnings) io.err(`warning: ${w}`);
   const metrics = await metricsAt(runDir, ckpt.state.losses);
@@ -177,26 +195,27 @@ export async function exportCommand(argv: string[], io: CommandIo): Promise<numb
   } catch (e) {
     if (e instanceof ExportError) {
       io.err(`genloom export: ${e.message}`);
-      return 1;
+      // what the user asked for does not exist in this model: bad usage or input
+      return ['unknown-target', 'target-not-available', 'no-target', 'bad-option'].includes(e.code) ? 2 : 1;
     }
     throw e;
   }
   await mkdir(dirname(outFile), { recursive: true });
   await writeFile(outFile, model.bytes);
-  io.out(`wrote ${outFile} (${(model.bytes.byteLength / 1024).toFixed(1)} KiB): ${model.target.title}, noise ${noise}, trained ${ckpt.step} steps`);
-  io.out('inputs:');
-  for (const i of model.inputs) io.out(`  ${i.name}: ${i.dtype} [${i.shape.join(', ')}]  ${i.doc}`);
-  io.out('outputs:');
-  for (const o of model.outputs) io.out(`  ${o.name}: ${o.dtype} [${o.shape.join(', ')}]  ${o.doc}`);
+  say(`wrote ${outFile} (${(model.bytes.byteLength / 1024).toFixed(1)} KiB): ${model.target.title}, noise ${noise}, trained ${ckpt.step} steps`);
+  say('inputs:');
+  for (const i of model.inputs) say(`  ${i.name}: ${i.dtype} [${i.shape.join(', ')}]  ${i.doc}`);
+  say('outputs:');
+  for (const o of model.outputs) say(`  ${o.name}: ${o.dtype} [${o.shape.join(', ')}]  ${o.doc}`);
 
   let ok = true;
   let parity: TargetParityReport | undefined;
   if (!p.flags.has('no-parity')) {
     try {
-      const { backend } = await initBackend();
-      io.out(`checking parity against the trained graph on tfjs (${backend}), ${n} rows...`);
+      const { backend } = await initBackend(backendPref as BackendName | undefined);
+      say(`checking parity against the trained graph on tfjs (${backend}), ${n} rows...`);
       parity = await parityCheck(program, ckpt.weights, model.target, { noise, model, n, ...(steps !== undefined && { steps }) });
-      io.out(formatParityReport(parity));
+      say(formatParityReport(parity));
       ok &&= parity.pass;
     } catch (e) {
       io.err(`genloom export: the parity check failed to run: ${(e as Error).message}`);
@@ -212,7 +231,7 @@ export async function exportCommand(argv: string[], io: CommandIo): Promise<numb
       checker = r[0];
       ok &&= !!checker?.ok;
     }
-    io.out(checker ? `onnx checker (onnx ${checker.onnx_version}, full_check + strict shape inference): ${checker.ok ? 'PASS' : `FAIL: ${checker.error}`}` : checkerNote!);
+    say(checker ? `onnx checker (onnx ${checker.onnx_version}, full_check + strict shape inference): ${checker.ok ? 'PASS' : `FAIL: ${checker.error}`}` : checkerNote!);
   }
   const report = {
     file: outFile,
@@ -232,6 +251,7 @@ export async function exportCommand(argv: string[], io: CommandIo): Promise<numb
   };
   const rp = reportPath(outFile);
   await writeFile(rp, `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
-  io.out(`report: ${rp}`);
+  if (json) io.out(JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)));
+  else say(`report: ${rp}`);
   return ok ? 0 : 1;
 }

@@ -6,7 +6,9 @@
  * documented inputs (metadata genloom.inputs): the sample count `n`; noise inputs and
  * latent codes `z` from a seeded N(0, 1) (or U[0, 1)); time steps uniformly; data
  * inputs (an encoder's or a density's x) from --in, a CSV of numbers.
- * Exit codes: 0 ok, 1 failure, 2 bad usage.
+ * Noise drawn inside a model (noise mode 'internal') comes from onnxruntime, unseeded;
+ * --seed fixes what is given as inputs.
+ * Exit codes: 0 ok, 1 failure, 2 bad usage or bad input (a missing or broken file).
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -78,14 +80,14 @@ export async function runOnnxCommand(argv: string[], io: CommandIo): Promise<num
     bytes = new Uint8Array(await readFile(resolve(p.positional[0]!)));
   } catch (e) {
     io.err(`genloom run-onnx: cannot read ${p.positional[0]}: ${(e as Error).message}`);
-    return 1;
+    return 2;
   }
   let docs: IoDoc[];
   try {
     docs = inputDocs(bytes);
   } catch (e) {
     io.err(`genloom run-onnx: ${p.positional[0]} is not an ONNX model: ${(e as Error).message}`);
-    return 1;
+    return 2;
   }
 
   let dataRows: number[][] | undefined;
@@ -93,17 +95,17 @@ export async function runOnnxCommand(argv: string[], io: CommandIo): Promise<num
   if (dataInputs.length) {
     if (typeof inFile !== 'string') {
       io.err(`genloom run-onnx: this model takes data (${dataInputs.map((d) => `${d.name} [${d.shape.join(', ')}]`).join(', ')}): give the rows with --in FILE.csv`);
-      return 1;
+      return 2;
     }
     try {
       dataRows = parseNumericCsv(await readFile(resolve(inFile), 'utf8'));
     } catch (e) {
       io.err(`genloom run-onnx: cannot read ${inFile}: ${(e as Error).message}`);
-      return 1;
+      return 2;
     }
     if (!dataRows.length) {
       io.err(`genloom run-onnx: ${inFile} has no numeric rows`);
-      return 1;
+      return 2;
     }
     n = dataRows.length;
   }
@@ -126,7 +128,7 @@ export async function runOnnxCommand(argv: string[], io: CommandIo): Promise<num
         const row = dataRows![r]!;
         if (row.length !== width) {
           io.err(`genloom run-onnx: ${inFile} row ${r + 1} has ${row.length} numbers, input ${d.name} needs ${width}`);
-          return 1;
+          return 2;
         }
         data.set(row, r * width);
       }
