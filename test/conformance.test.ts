@@ -1,6 +1,7 @@
 /**
  * The conformance suite every registered node type runs: its defaults parse, its `math`
- * is LaTeX that KaTeX renders, and `infer` agrees with what `apply` produces.
+ * is LaTeX that KaTeX renders, `infer` agrees with what `apply` produces, and its ONNX form
+ * (src-main/export/) computes the same values as tfjs.
  */
 import * as tf from '@tensorflow/tfjs';
 import katex from 'katex';
@@ -11,6 +12,7 @@ import type { BijectorValue, DistValue, FnValue, LossValue } from '../nodes/core
 import { NODE_TYPES, NodeRegistry, registry } from '../nodes/index';
 import { initBackend } from '../src-main/runtime/backend';
 import { TfjsOps } from '../src-main/runtime/TfjsOps';
+import { onnxParityForNode } from '../src-main/export/conformance';
 import { B, runNode } from './nodeHarness';
 
 const T = (...shape: number[]): PortShape => ({ kind: 'Tensor', shape });
@@ -135,5 +137,11 @@ describe.each(NODE_TYPES.map((s) => [s.type, s] as const))('%s', (_type, spec) =
       }
       run.store.dispose();
     });
+  });
+  it('has an ONNX form equal to the tfjs computation (both noise modes, <= 1e-4)', async () => {
+    const fx = FIXTURES[spec.type]!;
+    const r = await onnxParityForNode(spec, { params: fx.params, inputs: fx.inputs });
+    expect(r.pass, r.summary).toBe(true);
+    expect(r.maxError).toBeLessThanOrEqual(1e-4);
   });
 });
