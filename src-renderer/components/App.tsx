@@ -1,0 +1,356 @@
+/** The studio window: toolbar, palette, canvas, inspector, bottom dock, status bar, dialogs. */
+import { ReactFlowProvider } from '@xyflow/react';
+import { useEffect, useMemo } from 'react';
+import { copySelection, deleteSelection, groupSelection, isClip, paste, ungroupSelection, type Clip } from '../model/actions';
+import { structureOf, useEditor } from '../model/store';
+import { useStore } from '../model/ui';
+import { validateDoc } from '../model/validation';
+import { loadTemplates, newDocument, openFile, refreshRecent, restoreOnStart, saveFile, startAutosave, studio, toast } from '../studio';
+import { AddNodePopup } from './AddNodePopup';
+import { Canvas, canvas } from './Canvas';
+import { CompareView } from './CompareView';
+import { DiagnosticsPanel } from './DiagnosticsPanel';
+import { ExportDialog } from './ExportDialog';
+import { FileDialog } from './FileDialog';
+import { Inspector } from './Inspector';
+import { Modal } from './Modal';
+import { Palette } from './Palette';
+import { ProgramView } from './ProgramView';
+import { RestoreBanner } from './RestoreBanner';
+import { TemplateGallery } from './TemplateGallery';
+import { Toasts } from './Toasts';
+import { TrainPanel } from './TrainPanel';
+
+let clipboard: Clip | undefined;
+let booted = false;
+
+const isEditable = (t: EventTarget | null) => {
+  const el = t as HTMLElement | null;
+  return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
+};
+
+function doCopy(): boolean {
+  const clip = copySelection(studio().editor);
+  if (!clip) return false;
+  clipboard = clip;
+  studio().ui.set({ status: `Copied ${clip.nodes.length} node${clip.nodes.length > 1 ? 's' : ''}` });
+  return true;
+}
+
+function doPaste(clip: Clip | undefined = clipboard) {
+  if (!clip) return;
+  const at = canvas.pointer ?? undefined;
+  const ids = paste(studio().editor, clip, at ? { x: at.x, y: at.y } : undefined);
+  studio().ui.set({ status: `Pasted ${ids.length} node${ids.length > 1 ? 's' : ''}` });
+}
+
+export const SHORTCUTS: [string, string][] = [
+  ['Ctrl/Cmd+Z', 'undo'],
+  ['Shift+Ctrl+Z, Ctrl+Y', 'redo'],
+  ['Delete / Backspace', 'delete the selection'],
+  ['Ctrl+C / Ctrl+V', 'copy / paste nodes'],
+  ['Ctrl+G / Shift+Ctrl+G', 'group / ungroup'],
+  ['Ctrl+A', 'select all'],
+  ['Ctrl+S / Shift+Ctrl+S', 'save / save as'],
+  ['Ctrl+O', 'open'],
+  ['Ctrl+N', 'new graph'],
+  ['F', 'fit the view'],
+  ['double-click canvas', 'search and add a node'],
+  ['Shift+drag', 'box-select'],
+];
+
+function useShortcuts() {
+  useEffect(() => {
+    const { editor, ui } = studio();
+    const onKey = (e: KeyboardEvent) => {
+      const mod = e.ctrlKey || e.metaKey;
+      const k = e.key.toLowerCase();
+      const editable = isEditable(e.target);
+      // file shortcuts work everywhere
+      if (mod && k === 's') {
+        e.preventDefault();
+        void saveFile({ saveAs: e.shiftKey });
+        return;
+      }
+      if (mod && k === 'o') {
+        e.preventDefault();
+        void openFile();
+        return;
+      }
+      if (mod && k === 'n') {
+        e.preventDefault();
+        newDocument();
+        return;
+      }
+      if (editable) return;
+      if (ui.getState().modal) return;
+      if (mod && k === 'z' && !e.shiftKey) {
+        e.preventDefault();
+        if (!editor.undo()) ui.set({ status: 'Nothing to undo' });
+      } else if (mod && ((k === 'z' && e.shiftKey) || k === 'y')) {
+        e.preventDefault();
+        if (!editor.redo()) ui.set({ status: 'Nothing to redo' });
+      } else if (!mod && (e.key === 'Delete' || e.key === 'Backspace')) {
+        e.preventDefault();
+        const n = deleteSelection(editor);
+        if (n) ui.set({ status: `Deleted ${n} item${n > 1 ? 's' : ''}` });
+      } else if (mod && k === 'c') {
+        doCopy();
+      } else if (mod && k === 'v') {
+        if (clipboard) {
+          e.preventDefault();
+          doPaste();
+        }
+      } else if (mod && k === 'g') {
+        e.preventDefault();
+        if (e.shiftKey) ungroupSelection(editor);
+        else if (!groupSelection(editor)) ui.set({ status: 'Select nodes to group' });
+      } else if (mod && k === 'a') {
+        e.preventDefault();
+        editor.select({ nodes: editor.getState().doc.nodes.map((n) => n.id), edges: [] });
+      } else if (!mod && !e.altKey && k === 'f') {
+        e.preventDefault();
+        canvas.fitView();
+      } else if (e.key === 'Escape') {
+        editor.select({ nodes: [], edges: [] });
+        ui.set({ addPopup: null });
+      }
+    };
+    // the system clipboard carries a JSON copy, so nodes paste between windows too
+    const onCopy = (e: ClipboardEvent) => {
+      if (isEditable(e.target) || !clipboard) return;
+      e.clipboardData?.setData('text/plain', JSON.stringify(clipboard));
+      e.preventDefault();
+    };
+    const onPaste = (e: ClipboardEvent) => {
+      if (isEditable(e.target)) return;
+      const text = e.clipboardData?.getData('text/plain');
+      if (!text) return;
+      try {
+        const v: unknown = JSON.parse(text);
+        if (isClip(v)) {
+          e.preventDefault();
+          doPaste(v);
+        }
+      } catch {
+        /* not ours */
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    document.addEventListener('copy', onCopy);
+    document.addEventListener('paste', onPaste);
+    return () => {
+      window.removeEventListener('keydown', onKey);
+      document.removeEventListener('copy', onCopy);
+      document.removeEventListener('paste', onPaste);
+    };
+  }, []);
+}
+
+function Toolbar() {
+  const { editor, ui } = studio();
+  const title = useEditor(editor, (s) => s.doc.meta.title ?? 'Untitled graph');
+  const filePath = useEditor(editor, (s) => s.filePath);
+  const dirty = useEditor(editor, (s) => s.revision !== s.savedRevision);
+  const canUndo = useEditor(editor, (s) => s.past.length > 0);
+  const canRedo = useEditor(editor, (s) => s.future.length > 0);
+  const undoLabel = useEditor(editor, (s) => s.past[s.past.length - 1]?.label);
+  const redoLabel = useEditor(editor, (s) => s.future[s.future.length - 1]?.label);
+  const recent = useStore(ui, (s) => s.recent);
+  return (
+    <header className="toolbar">
+      <div className="brand">
+        <span className="logo">◈</span> Genloom
+      </div>
+      <div className="tb-group">
+        <button onClick={newDocument} title="New graph (Ctrl+N)">
+          New
+        </button>
+        <button onClick={() => void openFile()} title="Open (Ctrl+O)">
+          Open…
+        </button>
+        <button onClick={() => void saveFile()} title="Save (Ctrl+S)" data-testid="save">
+          Save
+        </button>
+        <button onClick={() => void saveFile({ saveAs: true })} title="Save as (Shift+Ctrl+S)">
+          Save as…
+        </button>
+        <select
+          className="recent-select"
+          value=""
+          onFocus={() => void refreshRecent()}
+          onMouseDown={() => void refreshRecent()}
+          onChange={(e) => e.target.value && void openFile(e.target.value)}
+          aria-label="Recent files"
+        >
+          <option value="">Recent…</option>
+          {recent.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="tb-group">
+        <button onClick={() => ui.set({ modal: 'templates' })} data-testid="open-templates">
+          Templates
+        </button>
+        <button onClick={() => ui.set({ modal: 'compare' })} data-testid="open-compare">
+          Compare
+        </button>
+      </div>
+      <div className="tb-group">
+        <button onClick={() => editor.undo()} disabled={!canUndo} title={`Undo ${undoLabel ?? ''} (Ctrl+Z)`} data-testid="undo">
+          ↶ Undo
+        </button>
+        <button onClick={() => editor.redo()} disabled={!canRedo} title={`Redo ${redoLabel ?? ''} (Shift+Ctrl+Z)`} data-testid="redo">
+          ↷ Redo
+        </button>
+        <button onClick={() => groupSelection(editor) ?? toast('info', 'Select nodes to group first')} title="Group the selection (Ctrl+G)">
+          Group
+        </button>
+        <button onClick={() => canvas.fitView()} title="Fit view (F)">
+          Fit
+        </button>
+        <button onClick={() => ui.set({ modal: 'help' })} title="Keyboard shortcuts">
+          ?
+        </button>
+      </div>
+      <div className="doc-title" title={filePath ?? 'not saved to a file yet'} data-testid="doc-title">
+        {title}
+        {dirty ? <span className="dirty" title="unsaved changes (autosaved)"> •</span> : null}
+        <span className="doc-path">{filePath ?? 'unsaved'}</span>
+      </div>
+    </header>
+  );
+}
+
+function StatusBar() {
+  const { editor, ui, api } = studio();
+  const doc = useEditor(editor, (s) => structureOf(s.doc));
+  const sel = useEditor(editor, (s) => s.selection.nodes.length);
+  const status = useStore(ui, (s) => s.status);
+  const conn = useStore(ui, (s) => s.connection);
+  const lastAutosave = useStore(ui, (s) => s.lastAutosave);
+  const v = useMemo(() => validateDoc(doc), [doc]);
+  const errors = v.diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = v.diagnostics.length - errors;
+  return (
+    <footer className="statusbar">
+      <span className="status-text" data-testid="status-text">
+        {status}
+      </span>
+      <span className="spacer" />
+      <button className="linkish" onClick={() => ui.set({ dockTab: 'diagnostics', dockOpen: true })} data-testid="diag-count">
+        <span className={errors ? 'err' : 'ok'}>{errors} errors</span> · <span className={warnings ? 'warn' : 'ok'}>{warnings} warnings</span>
+      </button>
+      <span>
+        {doc.nodes.length} nodes{sel ? ` · ${sel} selected` : ''}
+      </span>
+      <span>{lastAutosave ? `autosaved ${new Date(lastAutosave).toLocaleTimeString()}` : 'autosave on'}</span>
+      <span className={`conn conn-${conn}`} title={api.transport === 'electron' ? 'Electron bridge' : 'WebSocket to the host'}>
+        ● {api.transport === 'electron' ? 'desktop' : conn === 'open' ? 'connected' : conn === 'connecting' ? 'connecting…' : 'reconnecting…'}
+      </span>
+    </footer>
+  );
+}
+
+function Dock() {
+  const { ui, editor } = studio();
+  const tab = useStore(ui, (s) => s.dockTab);
+  const open = useStore(ui, (s) => s.dockOpen);
+  const doc = useEditor(editor, (s) => structureOf(s.doc));
+  const count = useMemo(() => validateDoc(doc).diagnostics.length, [doc]);
+  return (
+    <section className={`dock${open ? '' : ' dock-closed'}`}>
+      <div className="dock-tabs">
+        {(
+          [
+            ['train', 'Train'],
+            ['diagnostics', `Problems${count ? ` (${count})` : ''}`],
+            ['program', 'Program'],
+          ] as const
+        ).map(([id, label]) => (
+          <button key={id} className={`tab${tab === id && open ? ' active' : ''}`} onClick={() => ui.set({ dockTab: id, dockOpen: true })} data-testid={`tab-${id}`}>
+            {label}
+          </button>
+        ))}
+        <span className="spacer" />
+        <button className="icon" onClick={() => ui.set({ dockOpen: !open })} title={open ? 'Collapse' : 'Expand'}>
+          {open ? '▾' : '▴'}
+        </button>
+      </div>
+      {open ? (
+        <div className="dock-body">
+          <div style={{ display: tab === 'train' ? 'contents' : 'none' }}>
+            <TrainPanel />
+          </div>
+          {tab === 'diagnostics' ? <DiagnosticsPanel /> : null}
+          {tab === 'program' ? <ProgramView /> : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function Help() {
+  return (
+    <Modal title="Keyboard shortcuts" onClose={() => studio().ui.set({ modal: null })} width={480}>
+      <table className="metrics">
+        <tbody>
+          {SHORTCUTS.map(([k, what]) => (
+            <tr key={k}>
+              <td>
+                <kbd>{k}</kbd>
+              </td>
+              <td>{what}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </Modal>
+  );
+}
+
+export function App() {
+  const { ui, api } = studio();
+  const modal = useStore(ui, (s) => s.modal);
+  useShortcuts();
+  useEffect(() => {
+    ui.set({ connection: api.connection() });
+    return api.onConnection((c) => ui.set({ connection: c }));
+  }, [api, ui]);
+  useEffect(() => {
+    if (booted) return;
+    booted = true;
+    void loadTemplates();
+    void refreshRecent();
+    void restoreOnStart();
+    startAutosave();
+  }, []);
+  return (
+    <ReactFlowProvider>
+      <div className="app">
+        <Toolbar />
+        <RestoreBanner />
+        <div className="main">
+          <Palette />
+          <div className="center">
+            <Canvas />
+            <Dock />
+          </div>
+          <Inspector />
+        </div>
+        <StatusBar />
+        <AddNodePopup />
+        {modal === 'templates' ? <TemplateGallery /> : null}
+        {modal === 'compare' ? <CompareView /> : null}
+        {modal === 'export' ? <ExportDialog /> : null}
+        {modal === 'open' || modal === 'saveAs' ? <FileDialog mode={modal} /> : null}
+        {modal === 'help' ? <Help /> : null}
+        <Toasts />
+      </div>
+    </ReactFlowProvider>
+  );
+}
+

@@ -1,0 +1,107 @@
+/** Node specs as the studio sees them: palette groups, colours, ports and defaults. */
+import { registry, type AnyNodeSpec } from '../../nodes/index';
+import { FAMILIES, type Family, type Role } from '../../nodes/core/defineNode';
+import { describePortType, type PortDecl, type PortKind } from '../../nodes/core/ports';
+
+export { registry, FAMILIES };
+export type { AnyNodeSpec, Family, Role };
+
+export const FAMILY_LABEL: Record<Family, string> = {
+  data: 'Data',
+  prior: 'Prior',
+  network: 'Network',
+  encoder: 'Encoder',
+  decoder: 'Decoder / generator',
+  flow: 'Flow',
+  critic: 'Critic',
+  schedule: 'Schedule',
+  diffusion: 'Diffusion',
+  sampler: 'Sampler',
+  loss: 'Loss',
+};
+
+/** one hue per family, readable on the dark canvas */
+export const FAMILY_COLOR: Record<Family, string> = {
+  data: '#2bb3a3',
+  prior: '#9575ff',
+  network: '#4f8ff7',
+  encoder: '#5ec8f2',
+  decoder: '#c86dd7',
+  flow: '#62c46a',
+  critic: '#f0605d',
+  schedule: '#f5a23c',
+  diffusion: '#e6c84a',
+  sampler: '#35c9c0',
+  loss: '#f05c9c',
+};
+
+export const PORT_COLOR: Record<PortKind, string> = {
+  Tensor: '#7cc4ff',
+  Dist: '#b58cff',
+  Fn: '#ffb35c',
+  Bijector: '#7fdc86',
+  Schedule: '#ff8fb8',
+  Loss: '#ff6b6b',
+};
+
+export const ROLE_COLOR: Record<Role, string> = {
+  network: '#4f8ff7',
+  objective: '#f05c9c',
+  sampler: '#35c9c0',
+  data: '#2bb3a3',
+  none: '#7d8597',
+};
+
+export const ROLE_LABEL: Record<Role, string> = {
+  network: 'network (trainable)',
+  objective: 'objective (loss)',
+  sampler: 'sampler',
+  data: 'data',
+  none: 'other',
+};
+
+export function specOf(type: string): AnyNodeSpec | undefined {
+  return registry.get(type);
+}
+
+export const ALL_SPECS: readonly AnyNodeSpec[] = registry.all();
+
+export function specsByFamily(): { family: Family; specs: AnyNodeSpec[] }[] {
+  return FAMILIES.map((family) => ({ family, specs: ALL_SPECS.filter((s) => s.family === family) })).filter((g) => g.specs.length > 0);
+}
+
+/** text a search box matches against */
+export function searchText(s: AnyNodeSpec): string {
+  return `${s.title} ${s.type} ${s.family} ${FAMILY_LABEL[s.family]} ${s.role} ${s.math.explain}`.toLowerCase();
+}
+
+/** ranked search: title prefix, then title/type substring, then anywhere (all words must match) */
+export function searchSpecs(query: string): AnyNodeSpec[] {
+  const q = query.trim().toLowerCase();
+  if (!q) return [...ALL_SPECS];
+  const words = q.split(/\s+/);
+  const scored: { s: AnyNodeSpec; score: number }[] = [];
+  for (const s of ALL_SPECS) {
+    const hay = searchText(s);
+    if (!words.every((w) => hay.includes(w))) continue;
+    const title = s.title.toLowerCase();
+    const score = title.startsWith(q) ? 0 : title.includes(q) || s.type.toLowerCase().includes(q) ? 1 : s.family.startsWith(q) ? 2 : 3;
+    scored.push({ s, score });
+  }
+  return scored.sort((a, b) => a.score - b.score || a.s.title.localeCompare(b.s.title)).map((x) => x.s);
+}
+
+export function defaultParams(spec: AnyNodeSpec): Record<string, unknown> {
+  const r = spec.params.safeParse({});
+  return r.success && r.data && typeof r.data === 'object' ? (r.data as Record<string, unknown>) : {};
+}
+
+export function portLabel(decl: PortDecl): string {
+  return describePortType(decl.type);
+}
+
+/** a short id stem for new nodes of a type: `flow.affineCoupling` -> `affineCoupling` */
+export function idStem(type: string): string {
+  const last = type.split('.').pop() ?? 'node';
+  return last.replace(/[^A-Za-z0-9_-]/g, '') || 'node';
+}

@@ -1,0 +1,80 @@
+/** UI state that is not the document: dialogs, toasts, banners, templates, recent files. */
+import { useCallback, useRef, useSyncExternalStore } from 'react';
+import type { GraphDocument } from '../../src-main/document/schema';
+
+export class SimpleStore<T extends object> {
+  private listeners = new Set<() => void>();
+  constructor(private state: T) {}
+  getState = (): T => this.state;
+  subscribe = (l: () => void): (() => void) => {
+    this.listeners.add(l);
+    return () => void this.listeners.delete(l);
+  };
+  set(next: Partial<T> | ((s: T) => Partial<T>)): void {
+    const patch = typeof next === 'function' ? next(this.state) : next;
+    this.state = { ...this.state, ...patch };
+    for (const l of [...this.listeners]) l();
+  }
+}
+
+export function useStore<T extends object, U>(store: SimpleStore<T>, select: (s: T) => U): U {
+  const sel = useRef(select);
+  sel.current = select;
+  const get = useCallback(() => sel.current(store.getState()), [store]);
+  return useSyncExternalStore(store.subscribe, get, get);
+}
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error' | 'success' | 'warning';
+  text: string;
+  /** shown next to the pointer instead of in the corner */
+  at?: { x: number; y: number };
+}
+
+export interface TemplateInfo {
+  id: string;
+  title: string;
+  description: string;
+  dataset: string;
+  doc: GraphDocument;
+}
+
+export type Modal = null | 'templates' | 'compare' | 'export' | 'open' | 'saveAs' | 'help';
+
+export interface UiState {
+  modal: Modal;
+  toasts: Toast[];
+  /** the reason the connection being dragged would be refused, near the pointer */
+  connectHint: { text: string; x: number; y: number } | null;
+  /** search-to-add popup (double-click on the canvas) */
+  addPopup: { x: number; y: number; flow: { x: number; y: number } } | null;
+  /** bumps to ask the canvas to fit the view once nodes are measured */
+  fitSeq: number;
+  dockTab: 'train' | 'diagnostics' | 'program';
+  dockOpen: boolean;
+  restore: { doc: GraphDocument; savedAt: number; path: string | null } | null;
+  templates: TemplateInfo[] | null;
+  templatesError: string | null;
+  recent: string[];
+  status: string;
+  connection: 'connecting' | 'open' | 'closed';
+  lastAutosave: number | null;
+}
+
+export const initialUi: UiState = {
+  modal: null,
+  toasts: [],
+  connectHint: null,
+  addPopup: null,
+  fitSeq: 0,
+  dockTab: 'train',
+  dockOpen: true,
+  restore: null,
+  templates: null,
+  templatesError: null,
+  recent: [],
+  status: 'Ready',
+  connection: 'connecting',
+  lastAutosave: null,
+};

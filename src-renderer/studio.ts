@@ -1,0 +1,363 @@
+/**
+ * The studio's singletons (API client, editor, training and UI stores) and the commands
+ * that span them: files, autosave and restore, templates, training.
+ */
+import { z } from 'zod';
+import { GraphDocumentSchema, type GraphDocument } from '../src-main/document/schema';
+import { api, errorMessage, type StudioClient } from './api';
+import { EditorStore, emptyDocument } from './model/store';
+import { TrainingStore } from './model/training';
+import { SimpleStore, initialUi, type TemplateInfo, type Toast, type UiState } from './model/ui';
+import { validateDoc } from './model/validation';
+
+export interface Studio {
+  api: StudioClient;
+  editor: EditorStore;
+  training: TrainingStore;
+  ui: SimpleStore<UiState>;
+}
+
+let studioInstance: Studio | undefined;
+
+export function studio(): Studio {
+  if (!studioInstance) {
+    const client = api();
+    studioInstance = { api: client, editor: new EditorStore(), training: new TrainingStore(client), ui: new SimpleStore<UiState>(initialUi) };
+    // the status bar follows the run's end
+    const s = studioInstance;
+    let lastStatus = s.training.getState().status;
+    s.training.subscribe(() => {
+      const r = s.training.getState();
+      if (r.status === lastStatus) return;
+      lastStatus = r.status;
+      if (r.status === 'stopped' && r.stop) {
+        const what = r.stop.reason === 'done' ? `Training done: ${r.stop.step} steps` : r.stop.reason === 'user' ? `Training stopped at step ${r.stop.step}` : `Training failed (${r.stop.reason}) at step ${r.stop.step}${r.stop.message ? `: ${r.stop.message}` : ''}`;
+        s.ui.set({ status: what });
+        if (r.stop.reason === 'non-finite' || r.stop.reason === 'error') toast('error', what);
+      } else if (r.status === 'paused') s.ui.set({ status: `Training paused at step ${r.step}` });
+    });
+  }
+  return studioInstance;
+}
+
+// ---------------------------------------------------------------- toasts
+
+let toastId = 1;
+export function toast(kind: Toast['kind'], text: string, at?: { x: number; y: number }): void {
+  const { ui } = studio();
+  const t: Toast = { id: toastId++, kind, text, at };
+  ui.set((s) => ({ toasts: [...s.toasts.filter((x) => !(at && x.at)).slice(-4), t], status: text }));
+  setTimeout(() => ui.set((s) => ({ toasts: s.toasts.filter((x) => x.id !== t.id) })), kind === 'error' ? 9000 : at ? 5000 : 4000);
+}
+
+export function setStatus(text: string): void {
+  studio().ui.set({ status: text });
+}
+
+// ---------------------------------------------------------------- documents
+
+const LS_AUTOSAVE = 'genloom.autosave.v1';
+const LS_LASTSAVE = 'genloom.lastSave.v1';
+const LS_DISCARDED = 'genloom.autosaveDiscarded.v1';
+
+interface LocalAutosave {
+  doc: GraphDocument;
+  savedAt: number;
+  path: string | null;
+}
+
+function readLocal<T>(key: string, schema: z.ZodType<T>): T | null {
+  try {
+    const raw = localStorage.getItem(key);
+    if (!raw) return null;
+    const r = schema.safeParse(JSON.parse(raw));
+    return r.success ? r.data : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeLocal(key: string, value: unknown): void {
+  try {
+    localStorage.setItem(key, JSON.stringify(value));
+  } catch {
+    /* storage full or disabled: the host's autosave slot remains */
+  }
+}
+
+const LocalAutosaveSchema = z.object({ doc: GraphDocumentSchema, savedAt: z.number(), path: z.string().nullable() });
+const LastSaveSchema = z.object({ path: z.string().nullable(), at: z.number() });
+
+/** validates a document that arrived from the host or storage */
+export function asDocument(raw: unknown): { doc?: GraphDocument; error?: string } {
+  const r = GraphDocumentSchema.safeParse(raw);
+  if (r.success) return { doc: r.data };
+  return { error: r.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || 'document'}: ${i.message}`).join('; ') };
+}
+
+export function requestFit(): void {
+  studio().ui.set((s) => ({ fitSeq: s.fitSeq + 1 }));
+}
+
+function confirmDiscard(action: string): boolean {
+  const { editor } = studio();
+  if (!editor.dirty || editor.getState().doc.nodes.length === 0) return true;
+  return window.confirm(`The graph has unsaved changes (they are kept in the autosave). ${action} anyway?`);
+}
+
+export function newDocument(): void {
+  if (!confirmDiscard('Start a new graph')) return;
+  studio().editor.load(emptyDocument());
+  studio().ui.set({ restore: null });
+  setStatus('New graph');
+}
+
+export function loadDocument(doc: GraphDocument, opts: { filePath?: string | null; dirty?: boolean } = {}): void {
+  const { editor, ui } = studio();
+  editor.load(doc, opts);
+  ui.set({ restore: null, addPopup: null });
+  requestFit();
+}
+
+export function openTemplate(t: TemplateInfo): void {
+  if (!confirmDiscard('Open a template')) return;
+  performance.clearMarks('genloom:open-template');
+  performance.mark('genloom:open-template');
+  const doc = structuredClone(t.doc);
+  doc.meta = { ...doc.meta, title: doc.meta.title ?? t.title };
+  loadDocument(doc, { filePath: null });
+  studio().ui.set({ modal: null });
+  setStatus(`Opened template “${t.title}” (an editable copy)`);
+}
+
+export async function loadTemplates(): Promise<TemplateInfo[]> {
+  const { ui, api: client } = studio();
+  const cur = ui.getState().templates;
+  if (cur) return cur;
+  try {
+    const list = await client.call('listTemplates', {});
+    const templates: TemplateInfo[] = [];
+    for (const t of list) {
+      const d = asDocument(t.doc);
+      if (d.doc) templates.push({ ...t, doc: d.doc });
+      else console.warn(`template ${t.id} is not a valid document: ${d.error}`);
+    }
+    ui.set({ templates, templatesError: null });
+    return templates;
+  } catch (err) {
+    ui.set({ templatesError: errorMessage(err) });
+    return [];
+  }
+}
+
+export async function refreshRecent(): Promise<void> {
+  try {
+    const recent = await studio().api.call('recentFiles', {});
+    studio().ui.set({ recent });
+  } catch {
+    /* not fatal */
+  }
+}
+
+export async function openFile(path?: string): Promise<void> {
+  const { api: client, ui } = studio();
+  if (!path && client.transport === 'websocket') {
+    ui.set({ modal: 'open' });
+    void refreshRecent();
+    return;
+  }
+  if (!confirmDiscard('Open another file')) return;
+  try {
+    const res = await client.call('openFile', path ? { path } : {});
+    if (!res) return;
+    const d = asDocument(res.doc);
+    if (!d.doc) {
+      toast('error', `${res.path} is not a Genloom graph: ${d.error}`);
+      return;
+    }
+    loadDocument(d.doc, { filePath: res.path });
+    writeLocal(LS_LASTSAVE, { path: res.path, at: Date.now() });
+    ui.set({ modal: null });
+    toast('success', `Opened ${res.path}`);
+    void refreshRecent();
+  } catch (err) {
+    toast('error', `Could not open ${path ?? 'the file'}: ${errorMessage(err)}`);
+  }
+}
+
+export async function saveFile(opts: { saveAs?: boolean; path?: string } = {}): Promise<boolean> {
+  const { api: client, editor, ui } = studio();
+  const st = editor.getState();
+  if (st.dragBase) editor.endDrag();
+  let path = opts.path ?? (opts.saveAs ? undefined : st.filePath ?? undefined);
+  if (!path && client.transport === 'websocket') {
+    ui.set({ modal: 'saveAs' });
+    void refreshRecent();
+    return false;
+  }
+  const revision = editor.getState().revision;
+  const doc = editor.getState().doc;
+  try {
+    const res = await client.call('saveFile', path ? { path, doc, saveAs: false } : { doc, saveAs: true });
+    if (!res) return false;
+    path = res.path;
+    editor.markSaved(path, revision);
+    writeLocal(LS_LASTSAVE, { path, at: Date.now() });
+    // the host clears its autosave slot on a save; the local copy goes too, and what was
+    // just saved is not autosaved again
+    lastAutosavedRevision = revision;
+    try {
+      localStorage.removeItem(LS_AUTOSAVE);
+    } catch {
+      /* ignore */
+    }
+    ui.set({ modal: null });
+    toast('success', `Saved ${path}`);
+    void refreshRecent();
+    return true;
+  } catch (err) {
+    toast('error', `Could not save: ${errorMessage(err)}`);
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- autosave
+
+let lastAutosavedRevision = -1;
+let autosaveTimer: ReturnType<typeof setInterval> | undefined;
+
+function localAutosave(): LocalAutosave {
+  const { editor } = studio();
+  const s = editor.getState();
+  const entry: LocalAutosave = { doc: s.doc, savedAt: Date.now(), path: s.filePath };
+  writeLocal(LS_AUTOSAVE, entry);
+  return entry;
+}
+
+export async function autosaveNow(): Promise<void> {
+  const { editor, api: client, ui } = studio();
+  const s = editor.getState();
+  if (s.revision === lastAutosavedRevision || s.dragBase) return;
+  lastAutosavedRevision = s.revision;
+  localAutosave();
+  try {
+    const r = await client.call('autosave', { doc: s.doc });
+    ui.set({ lastAutosave: r.savedAt });
+  } catch {
+    ui.set({ lastAutosave: Date.now() });
+  }
+}
+
+export function startAutosave(): void {
+  clearInterval(autosaveTimer);
+  autosaveTimer = setInterval(() => void autosaveNow(), 3000);
+  // the localStorage copy is written synchronously when the page goes away
+  const flush = () => {
+    const s = studio().editor.getState();
+    if (s.dragBase) studio().editor.endDrag();
+    if (s.revision !== lastAutosavedRevision) localAutosave();
+  };
+  window.addEventListener('pagehide', flush);
+  window.addEventListener('beforeunload', flush);
+}
+
+/**
+ * On start: reopen the last file (if any), then offer an autosave that is newer than the
+ * last save (the host's slot or the localStorage copy, whichever is newer).
+ */
+export async function restoreOnStart(): Promise<void> {
+  const { api: client, ui } = studio();
+  const lastSave = readLocal(LS_LASTSAVE, LastSaveSchema);
+  const local = readLocal(LS_AUTOSAVE, LocalAutosaveSchema);
+  const discarded = readLocal(LS_DISCARDED, z.number()) ?? 0;
+  let host: { doc: GraphDocument; savedAt: number } | null = null;
+  try {
+    const r = await client.call('restoreAutosave', {});
+    if (r) {
+      const d = asDocument(r.doc);
+      if (d.doc) host = { doc: d.doc, savedAt: r.savedAt };
+    }
+  } catch {
+    /* the local copy may still be there */
+  }
+  if (lastSave?.path) {
+    try {
+      const res = await client.call('openFile', { path: lastSave.path });
+      const d = res && asDocument(res.doc);
+      if (res && d?.doc) studio().editor.load(d.doc, { filePath: res.path });
+    } catch {
+      /* the file moved: the autosave offer below still applies */
+    }
+  }
+  // prefer the newer copy; the local one knows the file path
+  let best: { doc: GraphDocument; savedAt: number; path: string | null } | null = null;
+  if (local) best = local;
+  if (host && (!best || host.savedAt > best.savedAt + 1000)) best = { ...host, path: local?.path ?? null };
+  const cutoff = Math.max(lastSave?.at ?? 0, discarded);
+  const open = studio().editor.getState().doc;
+  const sameAsOpen = !!best && JSON.stringify([best.doc.nodes, best.doc.edges, best.doc.meta]) === JSON.stringify([open.nodes, open.edges, open.meta]);
+  if (best && best.savedAt > cutoff && best.doc.nodes.length > 0 && !sameAsOpen) {
+    ui.set({ restore: best });
+  } else if (!lastSave?.path && studio().editor.getState().doc.nodes.length === 0) {
+    ui.set({ modal: 'templates' });
+  }
+  requestFit();
+}
+
+export function acceptRestore(): void {
+  const { ui } = studio();
+  const r = ui.getState().restore;
+  if (!r) return;
+  loadDocument(r.doc, { filePath: r.path, dirty: true });
+  ui.set({ restore: null, modal: null });
+  toast('success', `Restored the autosaved graph from ${new Date(r.savedAt).toLocaleTimeString()}`);
+}
+
+export function discardRestore(): void {
+  const { ui } = studio();
+  const r = ui.getState().restore;
+  if (r) writeLocal(LS_DISCARDED, r.savedAt);
+  ui.set({ restore: null });
+}
+
+// ---------------------------------------------------------------- training
+
+export async function startTraining(steps: number, seed: number): Promise<void> {
+  const { editor, training, api: client, ui } = studio();
+  const doc = editor.getState().doc;
+  const v = validateDoc(doc);
+  const errors = v.diagnostics.filter((d) => d.severity === 'error');
+  if (errors.length) {
+    toast('error', `Fix ${errors.length} error${errors.length > 1 ? 's' : ''} before training: ${errors[0]!.nodeId ? `${errors[0]!.nodeId}: ` : ''}${errors[0]!.message}`);
+    ui.set({ dockTab: 'diagnostics', dockOpen: true });
+    return;
+  }
+  training.starting(steps);
+  try {
+    // short runs report samples more often, so the plots move from the start
+    const sampleEvery = Math.max(20, Math.min(250, Math.round(steps / 10)));
+    const logEvery = Math.max(1, Math.min(10, Math.round(steps / 100)));
+    const r = await client.call('startTraining', { doc, steps, seed, sampleEvery, logEvery });
+    training.started(r.runId, r.runDir);
+    setStatus(`Training run ${r.runId} started`);
+  } catch (err) {
+    training.failed(errorMessage(err));
+    toast('error', `Could not start training: ${errorMessage(err)}`);
+  }
+}
+
+export async function controlTraining(kind: 'pause' | 'resume' | 'stop'): Promise<void> {
+  const { training, api: client } = studio();
+  const runId = training.getState().runId;
+  if (!runId) return;
+  try {
+    if (kind === 'pause') await client.call('pauseTraining', { runId });
+    else if (kind === 'resume') await client.call('resumeTraining', { runId });
+    else {
+      training.setStatus('stopping');
+      await client.call('stopTraining', { runId });
+    }
+  } catch (err) {
+    toast('error', `Could not ${kind} the run: ${errorMessage(err)}`);
+  }
+}

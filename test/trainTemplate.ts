@@ -1,0 +1,30 @@
+/** Trains a template in-process for tests: optional param overrides per node, fixed seed. */
+import { readFileSync } from 'node:fs';
+import { registry } from '../nodes/index';
+import { compile, type Program } from '../src-main/compile/compile';
+import { validateGraph } from '../src-main/graph/validate';
+import { createFeeds, type Feed } from '../src-main/runtime/feeds';
+import { Trainer } from '../src-main/runtime/Trainer';
+
+export function loadTemplate(name: string, overrides: Record<string, Record<string, unknown>> = {}) {
+  const doc = JSON.parse(readFileSync(new URL(`../templates/${name}.json`, import.meta.url), 'utf8'));
+  for (const [id, params] of Object.entries(overrides)) {
+    const n = doc.nodes.find((x: { id: string }) => x.id === id);
+    if (!n) throw new Error(`template ${name} has no node ${id}`);
+    Object.assign(n.params, params);
+  }
+  return doc;
+}
+
+export function trainTemplate(
+  name: string,
+  opts: { steps: number; seed?: number; batchSize?: number; overrides?: Record<string, Record<string, unknown>> },
+): { trainer: Trainer; program: Program; feeds: Map<string, Feed>; doc: any } {
+  const doc = loadTemplate(name, opts.overrides);
+  const program = compile(validateGraph(doc, registry));
+  const seed = opts.seed ?? 0;
+  const feeds = createFeeds(program, { seed });
+  const trainer = new Trainer(program, feeds, { seed, batchSize: opts.batchSize ?? doc.meta.training.batchSize });
+  for (let i = 0; i < opts.steps; i++) trainer.round(false);
+  return { trainer, program, feeds, doc };
+}
