@@ -34,7 +34,10 @@ function run(spec: typeof ddpmSampler | typeof ddimSampler, params: Record<strin
       call: (x, t) => tf.tanh(tf.concat([x, t!.reshape([-1, 1]).div(T)], 1).matMul(w)),
     };
     const schedule = linearSchedule(T, 1e-3, 0.05);
-    const ctx = { ops, nodeId: 's', batchSize: n, mode: 'sample' } as NodeCtx<tf.Tensor>;
+    const none = () => {
+      throw new Error('not used by samplers');
+    };
+    const ctx: NodeCtx<tf.Tensor> = { ops, nodeId: 's', batchSize: n, mode: 'sample', param: none, feed: none };
     const p = spec.params.parse(params) as never;
     const built = spec.build!(ctx, p, {} as never, { schedule } as never);
     const out = spec.apply(ctx, { inputs: { denoiser: fn, schedule } as never, params: p, shapes: {} as never, built: built as never });
