@@ -4,9 +4,8 @@
  * then renamed over the target, so a crash mid-write leaves either the old file or the new
  * one, never half of one.
  */
-import { randomBytes } from 'node:crypto';
-import { open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../fs/writeFileAtomic';
 import { DOCUMENT_PARSE_CONTEXT, joinPath, type DocumentError } from './errors';
 import type { NodeTypeLookup } from './lookup';
 import { parseDocument, type ParseDocumentResult } from './parseDocument';
@@ -91,36 +90,9 @@ export async function saveDocumentFile(path: string, doc: GraphDocument): Promis
     });
   }
 
-  const target = await realpath(path).catch(() => path);
-  const dir = dirname(target);
-  const tmp = join(dir, `.${basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
-  const mode = await stat(target).then(
-    (s) => s.mode & 0o7777,
-    () => undefined,
-  );
-  let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(tmp, 'wx', mode ?? 0o666);
-    if (mode !== undefined) await handle.chmod(mode);
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-    await handle.close();
-    handle = undefined;
-    await rename(tmp, target);
+    await writeFileAtomic(path, text);
   } catch (e) {
-    if (handle) await handle.close().catch(() => {});
-    await unlink(tmp).catch(() => {});
     throw new DocumentSaveError(path, 'io', describeIoError(e), { cause: e });
-  }
-  // make the rename itself durable; not possible everywhere (e.g. Windows), so best effort
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* ignore */
   }
 }

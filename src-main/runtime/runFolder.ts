@@ -23,6 +23,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { fsyncDir, writeFileAtomic } from '../fs/writeFileAtomic';
 import { decodeSafetensors, encodeSafetensors, type TensorData, type TensorInput } from './safetensors';
 
 export const KEEP_CHECKPOINTS = 3;
@@ -57,20 +58,6 @@ export const runPaths = (runDir: string) => ({
   latest: join(runDir, 'checkpoints', 'latest.json'),
 });
 
-async function fsyncDir(dir: string): Promise<void> {
-  // makes renames and new entries durable; not possible everywhere (Windows), so best effort
-  try {
-    const d = await open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* ignore */
-  }
-}
-
 /** writes and fsyncs a new file (fails if it exists) */
 async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
   const h = await open(path, 'wx');
@@ -82,19 +69,7 @@ async function writeFileSynced(path: string, data: string | Uint8Array): Promise
   }
 }
 
-/** replaces `path` atomically: temporary file in the same folder, fsync, rename, fsync the folder */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const dir = dirname(path);
-  const tmp = join(dir, `.${path.slice(dir.length + 1)}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    await writeFileSynced(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true }).catch(() => {});
-    throw e;
-  }
-  await fsyncDir(dir);
-}
+export { writeFileAtomic };
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
