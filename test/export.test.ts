@@ -16,7 +16,7 @@ import { runOnnxCommand } from '../src-main/cli/runOnnxCommand';
 import { compile } from '../src-main/compile/compile';
 import { checkModels } from '../src-main/export/checker';
 import { ExportError, exportOnnx, formatParityReport, GENLOOM_VERSION, listTargets, parityCheck, type NoiseMode } from '../src-main/export/exportModel';
-import { allNodes, decodeModel, readMetadata } from '../src-main/export/onnxGraph';
+import { decodeModel, readMetadata } from '../src-main/export/onnxGraph';
 import { compileDocument, loadTemplate, shrinkDocument, TEMPLATE_NAMES, trainTemplate, type TemplateName, type TrainedTemplate } from '../src-main/export/templateFixture';
 import { validateGraph } from '../src-main/graph/validate';
 import { initBackend } from '../src-main/runtime/backend';

@@ -4,10 +4,7 @@
  * and onnxruntime for seconds (a 1000-step DDPM sampler) and so runs off the main thread:
  * in a worker thread in plain Node, in a utilityProcess under Electron.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { tsWorkerBootstrap } from '../runtime/tsWorker';
 import { Worker } from 'node:worker_threads';
 import { listTargets } from '../export/targets';
 import type { ExportJob, ExportOutcome, ExportReply } from './exportJob';
@@ -32,29 +29,11 @@ function fromReply(r: unknown): ExportOutcome {
   throw new Error(reply && reply.ok === false ? reply.message : 'the export host sent no result');
 }
 
-let tsxApiUrl: string | undefined;
-/** file URL of tsx's ESM API, to load TypeScript in a worker */
-function resolveTsxApi(): string {
-  if (tsxApiUrl) return tsxApiUrl;
-  try {
-    const resolved = import.meta.resolve?.('tsx/esm/api');
-    if (resolved && resolved.endsWith('.mjs')) return (tsxApiUrl = resolved);
-  } catch {
-    /* some test runners: read the package's exports */
-  }
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
-  const entry = pkg.exports?.['./esm/api'] as { import?: string | { default?: string } } | undefined;
-  const file = typeof entry?.import === 'string' ? entry.import : (entry?.import?.default ?? './dist/esm/api/index.mjs');
-  return (tsxApiUrl = pathToFileURL(join(dirname(pkgPath), file)).href);
-}
 
 /** a fresh worker thread per job (plain Node) */
 export const workerThreadRunner: ExportJobRunner = (job) =>
   new Promise((resolve, reject) => {
-    const entry = JSON.stringify(new URL('./exportWorker.ts', import.meta.url).href);
-    const bootstrap = `import(${JSON.stringify(resolveTsxApi())}).then((tsx) => { tsx.register(); return import(${entry}); });`;
+    const bootstrap = tsWorkerBootstrap(new URL('./exportWorker.ts', import.meta.url));
     let settled = false;
     const settle = (f: () => void) => {
       if (settled) return;

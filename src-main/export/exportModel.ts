@@ -23,7 +23,7 @@ import type { ValidatedGraph } from '../graph/validate';
 import { ExportError } from './errors';
 import { buildModel, checkParity, weightSource, type BuiltModel, type IoDoc, type ParityOptions, type ParityReport } from './harness';
 import type { NoiseMode } from './OnnxOps';
-import { listTargets, resolveTarget, targetRecipe, type ExportTarget } from './targets';
+import { resolveTarget, targetRecipe, type ExportTarget } from './targets';
 
 export { ExportError, OnnxUnsupportedError, type ExportErrorCode } from './errors';
 export { listTargets, resolveTarget, TARGET_KINDS, type ExportTarget, type TargetKind } from './targets';

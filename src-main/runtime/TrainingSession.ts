@@ -15,10 +15,7 @@
  * throws in the caller: a crash or exit ends the session with a 'stopped' event of reason
  * 'error'; an invalid event becomes a 'warning'.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { tsWorkerBootstrap } from './tsWorker';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { TrainCommand, TrainEvent, TrainRequest, type TrainRequestInput } from './protocol';
 import type { Evaluate } from './trainLoop';
@@ -51,30 +48,7 @@ export interface StartOptions {
   resourceLimits?: ResourceLimits;
 }
 
-let tsxApiUrl: string | undefined;
-/** file URL of tsx's ESM API (`tsx/esm/api`, its `import` entry) */
-function resolveTsxApi(): string {
-  if (tsxApiUrl) return tsxApiUrl;
-  try {
-    const resolved = import.meta.resolve?.('tsx/esm/api');
-    if (resolved && resolved.endsWith('.mjs')) return (tsxApiUrl = resolved);
-  } catch {
-    /* not available here (some test runners): read the package's exports */
-  }
-  const require = createRequire(import.meta.url);
-  const pkgPath = require.resolve('tsx/package.json');
-  const pkg = JSON.parse(readFileSync(pkgPath, 'utf8')) as { exports?: Record<string, unknown> };
-  const entry = pkg.exports?.['./esm/api'] as { import?: string | { default?: string } } | undefined;
-  const file = typeof entry?.import === 'string' ? entry.import : (entry?.import?.default ?? './dist/esm/api/index.mjs');
-  return (tsxApiUrl = pathToFileURL(join(dirname(pkgPath), file)).href);
-}
 
-/** the worker's bootstrap: register tsx in the worker, then load trainWorker.ts */
-function workerBootstrap(): string {
-  const api = JSON.stringify(resolveTsxApi());
-  const entry = JSON.stringify(new URL('./trainWorker.ts', import.meta.url).href);
-  return `import(${api}).then((tsx) => { tsx.register(); return import(${entry}); });`;
-}
 
 class Session implements TrainingSession {
   private readonly listeners = new Set<TrainListener>();
@@ -204,7 +178,7 @@ function startWorker(request: TrainRequest, resourceLimits?: ResourceLimits): Tr
   };
   session = new Session('worker', (m) => worker?.postMessage(m), kill);
   try {
-    worker = new Worker(workerBootstrap(), { eval: true, name: 'genloom-training', workerData: TRAIN_WORKER_DATA, ...(resourceLimits && { resourceLimits }) });
+    worker = new Worker(tsWorkerBootstrap(new URL('./trainWorker.ts', import.meta.url)), { eval: true, name: 'genloom-training', workerData: TRAIN_WORKER_DATA, ...(resourceLimits && { resourceLimits }) });
   } catch (e) {
     setImmediate(() => session.fail(`the training worker could not be started: ${(e as Error).message}`));
     return session;

@@ -22,7 +22,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../fs/writeFileAtomic';
 import { decodeSafetensors, encodeSafetensors, type TensorData, type TensorInput } from './safetensors';
 
