@@ -1,6 +1,6 @@
 /**
  * Interpreter overhead: a compiled program's training step against a hand-written tfjs step
- * of the same model (the DDPM template's denoiser: sinusoidal time embedding + 3x256 SiLU MLP,
+ * of the same model (the DDPM template's denoiser: sinusoidal time embedding + SiLU MLP,
  * epsilon-MSE, Adam), on the same backend, interleaved in one run so machine noise hits both.
  */
 import { readFileSync } from 'node:fs';
@@ -15,9 +15,13 @@ import { Trainer, type DataFeed } from '../src-main/runtime/Trainer';
 
 const B = 256;
 
+const template = () => JSON.parse(readFileSync(new URL('../templates/ddpm-swissroll.json', import.meta.url), 'utf8'));
+
+/** the same model written directly in tfjs, sized from the template */
 function handWritten(seed: number) {
   const rng = new Rng(seed);
-  const sizes = [2 + 32, 256, 256, 256, 2];
+  const denoiser = template().nodes.find((n: { id: string }) => n.id === 'denoiser').params;
+  const sizes = [2 + denoiser.timeEmbedding, ...denoiser.hidden, 2];
   const vars: tf.Variable[] = [];
   const layers = sizes.slice(1).map((out, i) => {
     const w = tf.variable(tf.tensor(initialValues({ shape: [sizes[i]!, out], init: { kind: 'glorot' } }, rng), [sizes[i]!, out]));
@@ -25,7 +29,8 @@ function handWritten(seed: number) {
     vars.push(w, b);
     return { w, b };
   });
-  const freqs = tf.tensor(Array.from({ length: 16 }, (_, k) => Math.pow(10000, (-2 * k) / 32)), [1, 16]);
+  const half = denoiser.timeEmbedding / 2;
+  const freqs = tf.tensor(Array.from({ length: half }, (_, k) => Math.pow(10000, (-2 * k) / denoiser.timeEmbedding)), [1, half]);
   const abar: number[] = [];
   let prod = 1;
   for (let i = 0; i < 1000; i++) {
@@ -34,7 +39,8 @@ function handWritten(seed: number) {
   }
   const sqrtAb = tf.tensor(abar.map(Math.sqrt), [1000, 1]);
   const sqrt1m = tf.tensor(abar.map((a) => Math.sqrt(1 - a)), [1000, 1]);
-  const opt = tf.train.adam(1e-3);
+  const lr = template().nodes.find((n: { id: string }) => n.id === 'loss').params.optimizer.lr;
+  const opt = tf.train.adam(lr);
   let s = 0;
   return () =>
     tf.tidy(() => {
@@ -62,7 +68,7 @@ function handWritten(seed: number) {
 }
 
 function compiled(seed: number) {
-  const doc = JSON.parse(readFileSync(new URL('../templates/ddpm-swissroll.json', import.meta.url), 'utf8'));
+  const doc = template();
   const program = compile(validateGraph(doc, registry));
   const held = new Rng(1);
   const feed: DataFeed = { dim: 2, batch: (n, rng) => sampleToy('swissroll', n, rng), heldOut: (n) => sampleToy('swissroll', n, held) };
