@@ -141,3 +141,11 @@ describe('datasetDim', () => {
     expect(datasetDim({ csv: csvPathNoHeader })).toBe(4);
   });
 });
+
+describe('the dataset node and the data layer', () => {
+  it('offer the same bundled datasets with the same dimensions', async () => {
+    const { BUNDLED_DATASETS } = await import('../../nodes/data/dataset');
+    expect([...DATASET_NAMES].sort()).toEqual(Object.keys(BUNDLED_DATASETS).sort());
+    for (const name of DATASET_NAMES) expect(datasetDim({ name }), name).toBe(BUNDLED_DATASETS[name]);
+  });
+});

@@ -4,6 +4,7 @@
  * are drawn per point instead of in fixed proportions or on a linspace. The reference floors
  * (metric between two independent true samples) are only valid for i.i.d. samples.
  */
+import { BUNDLED_DATASETS } from '../../nodes/data/dataset';
 import type { Rng } from './rng';
 
 export const TOY_NAMES = [
@@ -21,19 +22,8 @@ export const TOY_NAMES = [
 
 export type ToyName = (typeof TOY_NAMES)[number];
 
-/** Dimension of each toy set (all 2-D except 1d-bimodal). */
-export const TOY_DIMS: Record<ToyName, number> = {
-  '8gaussians': 2,
-  moons: 2,
-  swissroll: 2,
-  checkerboard: 2,
-  pinwheel: 2,
-  '2spirals': 2,
-  rings: 2,
-  '1d-bimodal': 1,
-  ring8: 2,
-  grid25: 2,
-};
+/** Dimension of each toy set (all 2-D except 1d-bimodal), from the dataset node's table. */
+export const TOY_DIMS = Object.fromEntries(TOY_NAMES.map((n) => [n, BUNDLED_DATASETS[n]])) as Record<ToyName, number>;
 
 export function isToyName(name: string): name is ToyName {
   return (TOY_NAMES as readonly string[]).includes(name);
