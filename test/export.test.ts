@@ -14,7 +14,7 @@ import { NODE_TYPES, NodeRegistry } from '../nodes/index';
 import { exportCommand } from '../src-main/cli/exportCommand';
 import { runOnnxCommand } from '../src-main/cli/runOnnxCommand';
 import { compile } from '../src-main/compile/compile';
-import { checkModels } from '../src-main/export/checker';
+import { expectCheckerPasses } from './onnxChecker';
 import { ExportError, exportOnnx, formatParityReport, GENLOOM_VERSION, listTargets, parityCheck, type NoiseMode } from '../src-main/export/exportModel';
 import { decodeModel, readMetadata } from '../src-main/export/onnxGraph';
 import { compileDocument, loadTemplate, shrinkDocument, TEMPLATE_NAMES, trainTemplate, type TemplateName, type TrainedTemplate } from '../src-main/export/templateFixture';
@@ -36,16 +36,6 @@ const EXPECTED: Record<TemplateName, string[]> = {
 const models: { name: string; bytes: Uint8Array }[] = [];
 const errors: { id: string; noise: string; maxError: number }[] = [];
 
-function expectCheckerPasses(list: { name: string; bytes: Uint8Array }[]): void {
-  const res = checkModels(list);
-  if (!res) {
-    if (process.env.CI === 'true') throw new Error('CI=true but no python3 with the onnx package was found (apt-get install python3-onnx)');
-    console.warn('ONNX checker not available (apt-get install python3-onnx): skipped');
-    return;
-  }
-  expect(res.filter((r) => !r.ok).map((r) => `${r.file}: ${r.error}`)).toEqual([]);
-  expect(res).toHaveLength(list.length);
-}
 
 beforeAll(async () => {
   await initBackend('cpu');

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { defineNode } from '../nodes/core/defineNode';
 import type { Ops } from '../nodes/core/ops';
 import { registry } from '../nodes/index';
-import { checkModels } from '../src-main/export/checker';
+import { expectCheckerPasses } from './onnxChecker';
 import { fixtureWeights, onnxParityForNode } from '../src-main/export/conformance';
 import { buildModel, checkParity, type Recipe, type RunCtx } from '../src-main/export/harness';
 import { BATCH, type NoiseMode, type OpName } from '../src-main/export/OnnxOps';
@@ -16,18 +16,6 @@ import { initBackend } from '../src-main/runtime/backend';
 
 const models: { name: string; bytes: Uint8Array }[] = [];
 
-/** fails (not skips) on CI when the checker is missing */
-function expectCheckerPasses(list: { name: string; bytes: Uint8Array }[]): void {
-  const res = checkModels(list);
-  if (!res) {
-    if (process.env.CI === 'true') throw new Error('CI=true but no python3 with the onnx package was found (apt-get install python3-onnx)');
-    console.warn('ONNX checker not available (apt-get install python3-onnx): skipped');
-    return;
-  }
-  const bad = res.filter((r) => !r.ok);
-  expect(bad.map((r) => `${r.file}: ${r.error}`)).toEqual([]);
-  expect(res).toHaveLength(list.length);
-}
 
 beforeAll(async () => {
   await initBackend('cpu');
