@@ -56,7 +56,8 @@ export function bernoulli<T>(ops: Ops<T>, logits: T, event: number[]): DistValue
     event,
     sample: () => {
       const u = ops.randomUniformLike(logits);
-      // 1[u < p] expressed without comparisons: relu(sign) is not differentiable anyway
+      // x = 1[u < p]. Ops has no comparison op, so the indicator is clip(1e6 (p - u), 0, 1):
+      // exactly 0 or 1 unless |p - u| < 1e-6 (probability ~2e-6 per pixel). No gradient is needed.
       const p = ops.sigmoid(logits);
       return ops.stopGradient(ops.clip(ops.mul(ops.sub(p, u), ops.scalar(1e6)), 0, 1));
     },
