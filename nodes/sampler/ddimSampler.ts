@@ -23,6 +23,12 @@ export const ddimSampler = defineNode({
   params: z.object({
     steps: z.number().int().min(1).max(10000).default(50),
     eta: z.number().min(0).max(1).default(0),
+    /**
+     * which S of the T steps are visited: 'leading' tau_j = floor(j T / S) (the DDIM paper's
+     * code: 0, 20, ..., 980 for S = 50) or 'trailing' tau_j = round((j + 1) T / S) - 1
+     * (19, 39, ..., 999: starts from the last step, where x_T really is pure noise)
+     */
+    spacing: z.enum(['leading', 'trailing']).default('leading'),
   }),
   math: {
     latex:
@@ -42,8 +48,8 @@ export const ddimSampler = defineNode({
     if (!s) return undefined;
     const { ops } = ctx;
     const S = Math.min(p.steps, s.T);
-    // tau_j = floor(j T / S), j = 0..S-1 (0-based indices), visited from the end
-    const tau = Array.from({ length: S }, (_, j) => Math.floor((j * s.T) / S));
+    // tau_j, j = 0..S-1 (0-based step indices), visited from the end
+    const tau = Array.from({ length: S }, (_, j) => (p.spacing === 'leading' ? Math.floor((j * s.T) / S) : Math.round(((j + 1) * s.T) / S) - 1));
     const cols = { t: new Float32Array(S), inv: new Float32Array(S), s1m: new Float32Array(S), prev: new Float32Array(S), dir: new Float32Array(S), sig: new Float32Array(S) };
     for (let i = 0; i < S; i++) {
       const j = S - 1 - i;
