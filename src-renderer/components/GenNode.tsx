@@ -126,6 +126,21 @@ function GenNodeImpl({ data, selected, id }: NodeProps<GenFlowNode>) {
   const warnings = data.check.diagnostics.filter((d) => d.severity === 'warning');
   const nodeLevel = data.check.diagnostics.filter((d) => !d.port || !(d.port in spec.inputs || d.port in spec.outputs));
   const params = keyParams(spec, data.node.params);
+  const port = (p: (typeof inputs)[number] | undefined, side: 'in' | 'out') =>
+    p ? (
+      <Port
+        name={p[0]}
+        decl={p[1]}
+        side={side}
+        shape={(side === 'in' ? data.check.inShapes : data.check.outShapes)[p[0]]}
+        problems={data.check.ports[p[0]]}
+        readOnly={data.readOnly}
+        onHover={setHover}
+        hovered={hover === `${side}:${p[0]}`}
+      />
+    ) : (
+      <span />
+    );
   return (
     <div
       className={`gnode${selected ? ' selected' : ''}${errors.length ? ' has-error' : warnings.length ? ' has-warning' : ''}${hover ? ' hovering' : ''}`}
@@ -153,34 +168,8 @@ function GenNodeImpl({ data, selected, id }: NodeProps<GenFlowNode>) {
           const out = outputs[i];
           return (
             <div className="prow" key={i}>
-              {inp ? (
-                <Port
-                  name={inp[0]}
-                  decl={inp[1]}
-                  side="in"
-                  shape={data.check.inShapes[inp[0]]}
-                  problems={data.check.ports[inp[0]]}
-                  readOnly={data.readOnly}
-                  onHover={setHover}
-                  hovered={hover === `in:${inp[0]}`}
-                />
-              ) : (
-                <span />
-              )}
-              {out ? (
-                <Port
-                  name={out[0]}
-                  decl={out[1]}
-                  side="out"
-                  shape={data.check.outShapes[out[0]]}
-                  problems={data.check.ports[out[0]]}
-                  readOnly={data.readOnly}
-                  onHover={setHover}
-                  hovered={hover === `out:${out[0]}`}
-                />
-              ) : (
-                <span />
-              )}
+              {port(inp, 'in')}
+              {port(out, 'out')}
             </div>
           );
         })}
