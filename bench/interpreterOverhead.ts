@@ -12,10 +12,11 @@ import { sampleToy } from '../src-main/data/toy';
 import { validateGraph } from '../src-main/graph/validate';
 import { initialValues } from '../src-main/runtime/ParamStore';
 import { Trainer, type DataFeed } from '../src-main/runtime/Trainer';
+import { readTemplate } from '../src-main/document/templates';
 
 const B = 256;
 
-const template = () => JSON.parse(readFileSync(new URL('../templates/ddpm-swissroll.json', import.meta.url), 'utf8'));
+const template = () => readTemplate('ddpm-swissroll') as any;
 
 /** the same model written directly in tfjs, sized from the template */
 function handWritten(seed: number) {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:quality`: trains every template for its configured steps on the chosen
- * backend (default wasm) and checks the measured bars of the core issue, as a table.
+ * backend (default wasm) and checks the bars its family declares (nodes/<family>/index.ts), as a table.
  * GENLOOM_TEMPLATES=vae-moons,gan-8gaussians limits the set; GENLOOM_STEPS_SCALE=0.5 scales steps.
  */
 import { readFileSync } from 'node:fs';
@@ -11,19 +11,12 @@ import { validateGraph } from '../src-main/graph/validate';
 import { initBackend } from '../src-main/runtime/backend';
 import { createFeeds } from '../src-main/runtime/feeds';
 import { Trainer } from '../src-main/runtime/Trainer';
+import { readTemplate } from '../src-main/document/templates';
 
-/** the bars of the core issue: metric key -> [comparison, bound] */
-const BARS: Record<string, [string, '<=' | '>=', number][]> = {
-  'realnvp-moons': [['model.nll', '<=', 2.55]],
-  'ddpm-swissroll': [['ddpm.energy', '<=', 0.01]],
-  'vae-moons': [['sampler.energy', '<=', 0.05]],
-  'vae-mnist': [],
-  'gan-8gaussians': [
-    ['sampler.modes', '>=', 8],
-    ['sampler.highQuality', '>=', 0.8],
-    ['sampler.energy', '<=', 0.03],
-  ],
-};
+/** each family's bars for its templates: template -> [metric, comparison, bound] */
+const BARS: Record<string, [string, '<=' | '>=', number][]> = Object.fromEntries(
+  registry.templates().map(({ template }) => [template.name, template.bars.map((b) => [b.metric, b.op, b.bound] as [string, '<=' | '>=', number])]),
+);
 
 const { backend } = await initBackend((process.env.GENLOOM_BACKEND as never) || 'wasm');
 const only = process.env.GENLOOM_TEMPLATES?.split(',');
@@ -33,7 +26,7 @@ let failed = 0;
 console.log(`backend: ${backend}`);
 for (const name of Object.keys(BARS)) {
   if (only && !only.includes(name)) continue;
-  const doc = JSON.parse(readFileSync(new URL(`../templates/${name}.json`, import.meta.url), 'utf8'));
+  const doc = readTemplate(name) as any;
   const program = compile(validateGraph(doc, registry));
   const seed = 0;
   const feeds = createFeeds(program, { seed });

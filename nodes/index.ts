@@ -1,68 +1,41 @@
 /**
- * Every node type, registered in one explicit list. Adding a node type = one file in
- * nodes/<family>/ and one line here. A duplicate type id throws at start-up.
+ * The registry: one explicit list of family modules (nodes/<family>/index.ts). Adding a
+ * family = one folder and one line here. A duplicate node type id, family id or template
+ * name throws at start-up.
  */
 import type { AnyNodeSpec } from './core/defineNode';
-import { dataset } from './data/dataset';
-import { standardNormal } from './prior/standardNormal';
-import { diagonalGaussian } from './prior/diagonalGaussian';
-import { mlp } from './network/mlp';
-import { gaussianEncoder } from './encoder/gaussianEncoder';
-import { gaussianDecoder } from './decoder/gaussianDecoder';
-import { bernoulliDecoder } from './decoder/bernoulliDecoder';
-import { generator } from './decoder/generator';
-import { mlpCritic } from './critic/mlpCritic';
-import { affineCoupling } from './flow/affineCoupling';
-import { permutation } from './flow/permutation';
-import { actnorm } from './flow/actnorm';
-import { transformedDist } from './flow/transformedDist';
-import { linearSchedule } from './schedule/linearSchedule';
-import { cosineSchedule } from './schedule/cosineSchedule';
-import { forwardDiffusion } from './diffusion/forwardDiffusion';
-import { elbo } from './loss/elbo';
-import { ganCritic, ganGenerator } from './loss/ganLosses';
-import { nll } from './loss/nll';
-import { epsilonMse } from './loss/epsilonMse';
-import { oneShot } from './sampler/oneShot';
-import { flowSampler } from './sampler/flowSampler';
-import { ddpmSampler } from './sampler/ddpmSampler';
-import { ddimSampler } from './sampler/ddimSampler';
+import type { FamilyModule, FamilyTemplate } from './core/defineFamily';
+import { common } from './common';
+import { vae } from './vae';
+import { gan } from './gan';
+import { flow } from './flow';
+import { diffusion } from './diffusion';
 
-export const NODE_TYPES: readonly AnyNodeSpec[] = [
-  dataset,
-  standardNormal,
-  diagonalGaussian,
-  mlp,
-  gaussianEncoder,
-  gaussianDecoder,
-  bernoulliDecoder,
-  generator,
-  mlpCritic,
-  affineCoupling,
-  permutation,
-  actnorm,
-  transformedDist,
-  linearSchedule,
-  cosineSchedule,
-  forwardDiffusion,
-  elbo,
-  ganCritic,
-  ganGenerator,
-  nll,
-  epsilonMse,
-  oneShot,
-  flowSampler,
-  ddpmSampler,
-  ddimSampler,
-] as AnyNodeSpec[];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();
-  constructor(specs: readonly AnyNodeSpec[]) {
-    for (const s of specs) {
-      if (this.byType.has(s.type)) throw new Error(`duplicate node type id "${s.type}"`);
-      this.byType.set(s.type, s);
+  private readonly familyOfType = new Map<string, FamilyModule>();
+  private readonly byFamily = new Map<string, FamilyModule>();
+  private readonly templateOwner = new Map<string, FamilyModule>();
+  constructor(families: readonly FamilyModule[]) {
+    for (const f of families) {
+      if (this.byFamily.has(f.id)) throw new Error(`duplicate family id "${f.id}"`);
+      this.byFamily.set(f.id, f);
+      for (const s of f.nodes) {
+        if (this.byType.has(s.type)) throw new Error(`duplicate node type id "${s.type}"`);
+        this.byType.set(s.type, s);
+        this.familyOfType.set(s.type, f);
+      }
+      for (const t of f.templates) {
+        if (this.templateOwner.has(t.name)) throw new Error(`duplicate template "${t.name}" (families "${this.templateOwner.get(t.name)!.id}" and "${f.id}")`);
+        this.templateOwner.set(t.name, f);
+      }
     }
+  }
+  /** a registry of loose node types (tests, tools): one anonymous family */
+  static ofNodes(nodes: readonly AnyNodeSpec[]): NodeRegistry {
+    return new NodeRegistry([{ id: 'nodes', label: 'Nodes', colour: '#888888', description: '', nodes, templates: [] }]);
   }
   get(type: string): AnyNodeSpec | undefined {
     return this.byType.get(type);
@@ -73,7 +46,20 @@ export class NodeRegistry {
   all(): AnyNodeSpec[] {
     return [...this.byType.values()];
   }
+  families(): FamilyModule[] {
+    return [...this.byFamily.values()];
+  }
+  familyOf(type: string): FamilyModule | undefined {
+    return this.familyOfType.get(type);
+  }
+  /** every bundled template with the family that owns it, in family order */
+  templates(): { family: FamilyModule; template: FamilyTemplate; path: string }[] {
+    return this.families().flatMap((family) => family.templates.map((template) => ({ family, template, path: `nodes/${family.id}/templates/${template.name}.json` })));
+  }
 }
 
-export const registry = new NodeRegistry(NODE_TYPES);
+export const registry = new NodeRegistry(FAMILIES);
+/** every node type, in family order */
+export const NODE_TYPES: readonly AnyNodeSpec[] = registry.all();
 export type { AnyNodeSpec } from './core/defineNode';
+export type { FamilyModule, FamilyTemplate, QualityBar } from './core/defineFamily';

@@ -11,11 +11,12 @@ import { API_ERROR_CODES, Methods, NO_ID, ResponseSchema, type ApiEvent, type Me
 import { createDispatcher, HandlerError, type Handlers } from '../src-main/app/dispatch';
 import { createStudio, slug, type TrainingSessionLike } from '../src-main/app/handlers';
 import type { TrainEvent, TrainRequestInput } from '../src-main/runtime/protocol';
+import { readTemplate } from '../src-main/document/templates';
 
-const TEMPLATES = join(import.meta.dirname, '..', 'templates');
-const TEMPLATE_IDS = ['ddpm-swissroll', 'gan-8gaussians', 'realnvp-moons', 'vae-mnist', 'vae-moons'];
+// in family order (the gallery's order)
+const TEMPLATE_IDS = ['vae-moons', 'vae-mnist', 'gan-8gaussians', 'realnvp-moons', 'ddpm-swissroll'];
 
-const loadTemplate = async (id: string) => JSON.parse(await readFile(join(TEMPLATES, `${id}.json`), 'utf8'));
+const loadTemplate = async (id: string) => readTemplate(id) as any;
 
 /** handlers that answer from a table; every method present (the type demands it) */
 function stubHandlers(overrides: Partial<Handlers> = {}): Handlers {
@@ -130,7 +131,7 @@ describe('handlers', () => {
   });
 
   it('lists the bundled templates', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+    const { handlers } = createStudio({ dataDir });
     const list = await handlers.listTemplates({});
     expect(list.map((t) => t.id)).toEqual(TEMPLATE_IDS);
     for (const t of list) {
@@ -142,7 +143,7 @@ describe('handlers', () => {
   });
 
   it.each(TEMPLATE_IDS)('validates template %s: ok, with a printed program', async (id) => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+    const { handlers } = createStudio({ dataDir });
     const r = await handlers.validate({ doc: await loadTemplate(id) });
     expect(r.ok).toBe(true);
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
@@ -151,7 +152,7 @@ describe('handlers', () => {
   });
 
   it('validate reports document errors and graph diagnostics', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+    const { handlers } = createStudio({ dataDir });
     const notDoc = await handlers.validate({ doc: { hello: 1 } });
     expect(notDoc.ok).toBe(false);
     expect(notDoc.documentErrors?.[0]?.code).toBe('not-genloom');
@@ -167,13 +168,13 @@ describe('handlers', () => {
   });
 
   it('autosave and restore round-trip; an explicit save clears the slot', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+    const { handlers } = createStudio({ dataDir });
     expect(await handlers.restoreAutosave({})).toBeNull();
     const doc = await loadTemplate('gan-8gaussians');
     doc.meta.title = 'work in progress';
     const { savedAt } = await handlers.autosave({ doc });
     // a fresh studio (after a crash) finds it
-    const after = createStudio({ dataDir, templatesDir: TEMPLATES }).handlers;
+    const after = createStudio({ dataDir }).handlers;
     const restored = await after.restoreAutosave({});
     expect(restored).toEqual({ doc, savedAt });
 
@@ -183,20 +184,20 @@ describe('handlers', () => {
   });
 
   it('a corrupt autosave file is not offered', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+    const { handlers } = createStudio({ dataDir });
     await writeFile(join(dataDir, 'autosave.json'), '{"savedAt": 1, "doc": ');
     expect(await handlers.restoreAutosave({})).toBeNull();
   });
 
   it('save, open and the recent list (persisted)', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+    const { handlers } = createStudio({ dataDir });
     const a = await loadTemplate('vae-moons');
     const b = await loadTemplate('realnvp-moons');
     const pa = (await handlers.saveFile({ doc: a, saveAs: false }))!.path;
     const pb = (await handlers.saveFile({ doc: b, path: 'flows/../nvp.genloom.json', saveAs: false }))!.path;
     expect(pb).toBe(join(dataDir, 'graphs', 'nvp.genloom.json'));
     await handlers.openFile({ path: pa });
-    const again = createStudio({ dataDir, templatesDir: TEMPLATES }).handlers;
+    const again = createStudio({ dataDir }).handlers;
     expect(await again.recentFiles({})).toEqual([pa, pb]);
     const opened = await again.openFile({ path: pb });
     expect(opened?.path).toBe(pb);
@@ -207,7 +208,7 @@ describe('handlers', () => {
   });
 
   it('open/save errors are clear; web mode without a path uses defaults or refuses', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+    const { handlers } = createStudio({ dataDir });
     await expect(handlers.openFile({})).rejects.toThrow(/needs a path/);
     await expect(handlers.openFile({ path: join(dataDir, 'missing.json') })).rejects.toThrow(/does not exist/);
     await writeFile(join(dataDir, 'bad.json'), '{"format": "genloom", "version": 1, "nodes": [');
@@ -223,7 +224,6 @@ describe('handlers', () => {
     const target = join(dataDir, 'picked.genloom.json');
     const { handlers } = createStudio({
       dataDir,
-      templatesDir: TEMPLATES,
       dialogs: {
         openFile: async () => null,
         saveFile: async (def) => {
@@ -240,7 +240,7 @@ describe('handlers', () => {
   });
 
   it('startTraining refuses a broken graph with its diagnostics', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES, training: () => fakeSession().session });
+    const { handlers } = createStudio({ dataDir, training: () => fakeSession().session });
     const doc = await loadTemplate('vae-moons');
     doc.edges = [];
     await expect(handlers.startTraining({ doc, steps: 10, seed: 0 })).rejects.toMatchObject({
@@ -254,7 +254,6 @@ describe('handlers', () => {
     const events: ApiEvent[] = [];
     const studio = createStudio({
       dataDir,
-      templatesDir: TEMPLATES,
       training: (req) => {
         requests.push(req);
         const f = fakeSession();
@@ -297,7 +296,7 @@ describe('handlers', () => {
   });
 
   it('refuses run ids that would leave the runs folder', async () => {
-    const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES, exporter: { listTargets: () => [], exportOnnx: async () => ({ path: '', bytes: 0, parity: null }) } });
+    const { handlers } = createStudio({ dataDir, exporter: { listTargets: () => [], exportOnnx: async () => ({ path: '', bytes: 0, parity: null }) } });
     for (const runId of ['../x', '..', '/etc', 'a/b', '']) {
       await expect(handlers.exportTargets({ runId })).rejects.toThrow(/run/);
     }
@@ -333,7 +332,7 @@ function fakeSession() {
 // the handler table is exhaustive over the contract (a compile-time check, repeated at run time)
 it('createStudio has a handler for every method', async () => {
   const dataDir = await mkdtemp(join(tmpdir(), 'genloom-app-'));
-  const { handlers } = createStudio({ dataDir, templatesDir: TEMPLATES });
+  const { handlers } = createStudio({ dataDir });
   expect(Object.keys(handlers).sort()).toEqual((Object.keys(Methods) as MethodName[]).sort());
   await rm(dataDir, { recursive: true, force: true });
 });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResponseSchema } from '../src-main/api/contract';
 import type { TrainEvent } from '../src-main/runtime/protocol';
+import { readTemplate } from '../src-main/document/templates';
 
 const m = vi.hoisted(() => {
   const handlers = new Map<string, (...args: any[]) => any>();
@@ -113,7 +114,6 @@ vi.mock('electron', () => {
 const electronMain = await import('../src-main/app/electronMain');
 const { CALL_CHANNEL, EVENT_CHANNEL } = await import('../src-main/app/ipcChannels');
 
-const TEMPLATES = join(import.meta.dirname, '..', 'templates');
 const trusted = { senderFrame: { url: 'app://genloom/index.html' } };
 
 describe('Electron main process', () => {
@@ -130,7 +130,6 @@ describe('Electron main process', () => {
     await writeFile(join(dataDir, 'secret.txt'), 'secret');
     started = await electronMain.startElectronApp({
       dataDir,
-      templatesDir: TEMPLATES,
       rendererDir,
       preloadPath: '/out/preload/index.cjs',
       trainingEntry: '/out/main/trainingProcess.js',
@@ -242,7 +241,7 @@ describe('Electron main process', () => {
   it('trains in a utilityProcess and sends its events to the window', async () => {
     const handler = m.handlers.get(CALL_CHANNEL)!;
     const { readFile } = await import('node:fs/promises');
-    const doc = JSON.parse(await readFile(join(TEMPLATES, 'vae-moons.json'), 'utf8'));
+    const doc = readTemplate('vae-moons') as any;
     const r = await handler(trusted, { id: 5, method: 'startTraining', params: { doc, steps: 30 } });
     expect(r.ok).toBe(true);
     const child = m.forks.at(-1);

@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { EventSchema, ResponseSchema, type ApiEvent } from '../src-main/api/contract';
 import { startWebServer, type WebServer } from '../src-main/app/webServer';
+import { readTemplate } from '../src-main/document/templates';
 
 const ROOT = join(import.meta.dirname, '..');
-const TEMPLATES = join(ROOT, 'templates');
 const HAS_SESSION = existsSync(join(ROOT, 'src-main/runtime/TrainingSession.ts'));
 const HAS_EXPORT = existsSync(join(ROOT, 'src-main/export/exportModel.ts'));
 
@@ -124,7 +124,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
 
 /** a template with tiny networks: a few training steps take milliseconds */
 async function tinyTemplate(id: string) {
-  const doc = JSON.parse(await readFile(join(TEMPLATES, `${id}.json`), 'utf8'));
+  const doc = readTemplate(id) as any;
   for (const n of doc.nodes) if (Array.isArray(n.params?.hidden)) n.params.hidden = [8];
   return doc;
 }
@@ -144,7 +144,7 @@ describe('web mode server', () => {
     await writeFile(join(staticDir, 'assets', 'index.css'), 'body{}');
     await writeFile(join(staticDir, 'assets', 'KaTeX_Main.woff2'), Buffer.from([0x77, 0x4f, 0x46, 0x32]));
     await writeFile(join(dir, 'secret.txt'), 'not for you');
-    server = await startWebServer({ port: 0, dataDir: join(dir, 'data'), staticDir, templatesDir: TEMPLATES });
+    server = await startWebServer({ port: 0, dataDir: join(dir, 'data'), staticDir });
     wsUrl = `ws://127.0.0.1:${server.port}/api?token=${server.token}`;
     client = await Client.open(wsUrl);
   });
@@ -299,7 +299,7 @@ describe('web mode server', () => {
   });
 
   it('close() stops the server', async () => {
-    const s = await startWebServer({ port: 0, dataDir: join(dir, 'data2'), staticDir: join(dir, 'web'), templatesDir: TEMPLATES });
+    const s = await startWebServer({ port: 0, dataDir: join(dir, 'data2'), staticDir: join(dir, 'web') });
     const c = await Client.open(`ws://127.0.0.1:${s.port}/api?token=${s.token}`);
     const closed = new Promise((r) => c.ws.once('close', r));
     await s.close();

@@ -29,7 +29,7 @@ describe('genloom CLI', () => {
   });
 
   it('validate: 0 for a valid template, 2 for a bad graph naming node and port', async () => {
-    expect((await run('validate', 'templates/gan-8gaussians.json')).code).toBe(0);
+    expect((await run('validate', 'nodes/gan/templates/gan-8gaussians.json')).code).toBe(0);
     const doc = JSON.parse(readFileSync(tiny, 'utf8'));
     doc.edges = doc.edges.filter((e: { to: string[] }) => !(e.to[0] === 'elbo' && e.to[1] === 'px'));
     const bad = join(dir, 'bad.json');
@@ -60,7 +60,7 @@ describe('genloom CLI', () => {
   });
 
   it('info prints the compiled program', async () => {
-    const r = await run('info', 'templates/ddpm-swissroll.json');
+    const r = await run('info', 'ddpm-swissroll');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/loss \(loss\.epsilonMse\) x1: trains denoiser/);
   });

@@ -6,47 +6,14 @@
 import * as tf from '@tensorflow/tfjs';
 import katex from 'katex';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FAMILIES } from '../nodes/core/defineNode';
+import { CATEGORIES } from '../nodes/core/defineNode';
 import type { PortShape } from '../nodes/core/ports';
 import type { BijectorValue, DistValue, FnValue, LossValue } from '../nodes/core/values';
-import { NODE_TYPES, NodeRegistry, registry } from '../nodes/index';
+import { FAMILIES, NODE_TYPES, NodeRegistry, registry } from '../nodes/index';
 import { initBackend } from '../src-main/runtime/backend';
 import { TfjsOps } from '../src-main/runtime/TfjsOps';
 import { onnxParityForNode } from '../src-main/export/conformance';
 import { B, runNode } from './nodeHarness';
-
-const T = (...shape: number[]): PortShape => ({ kind: 'Tensor', shape });
-const D = (...event: number[]): PortShape => ({ kind: 'Dist', event });
-const F = (i: number[], o: number[], timed = false): PortShape => ({ kind: 'Fn', in: i, out: o, timeConditioned: timed });
-
-/** input shapes (and non-default params) each node type is exercised with */
-const FIXTURES: Record<string, { inputs: Record<string, PortShape>; params?: Record<string, unknown> }> = {
-  'data.dataset': { inputs: {} },
-  'prior.standardNormal': { inputs: {}, params: { dim: 3 } },
-  'prior.diagonalGaussian': { inputs: {}, params: { dim: 3 } },
-  'network.mlp': { inputs: { x: T(3), t: T() }, params: { hidden: [8], outDim: 5 } },
-  'encoder.gaussian': { inputs: { x: T(5) }, params: { hidden: [8], latentDim: 3 } },
-  'decoder.gaussian': { inputs: { z: T(3) }, params: { hidden: [8], dataDim: 5 } },
-  'decoder.bernoulli': { inputs: { z: T(3) }, params: { hidden: [8], dataDim: 6 } },
-  'decoder.generator': { inputs: { z: T(3) }, params: { hidden: [8], dataDim: 2 } },
-  'critic.mlp': { inputs: { real: T(2), fake: T(2) }, params: { hidden: [8] } },
-  'flow.affineCoupling': { inputs: { prev: { kind: 'Bijector', event: [3] } }, params: { hidden: [8] } },
-  'flow.permutation': { inputs: {}, params: { dim: 4, kind: 'random', seed: 3 } },
-  'flow.actnorm': { inputs: { prev: { kind: 'Bijector', event: [3] } } },
-  'flow.transformed': { inputs: { base: D(3), flow: { kind: 'Bijector', event: [3] } } },
-  'schedule.linear': { inputs: {}, params: { T: 10 } },
-  'schedule.cosine': { inputs: {}, params: { T: 10 } },
-  'diffusion.forward': { inputs: { x0: T(3), schedule: { kind: 'Schedule', T: 10 } } },
-  'loss.elbo': { inputs: { x: T(3), q: D(2), prior: D(2), px: D(3), z: T(2) } },
-  'loss.ganCritic': { inputs: { realLogit: T(1), fakeLogit: T(1) } },
-  'loss.ganGenerator': { inputs: { fakeLogit: T(1) } },
-  'loss.nll': { inputs: { x: T(3), dist: D(3) } },
-  'loss.epsilonMse': { inputs: { pred: T(3), target: T(3) } },
-  'sampler.oneShot': { inputs: { prior: D(3), generator: F([3], [2]) } },
-  'sampler.flow': { inputs: { dist: D(3) } },
-  'sampler.ddpm': { inputs: { denoiser: F([3], [3], true), schedule: { kind: 'Schedule', T: 10 } } },
-  'sampler.ddim': { inputs: { denoiser: F([3], [3], true), schedule: { kind: 'Schedule', T: 10 } }, params: { steps: 5, eta: 0.5 } },
-};
 
 const dims = (t: tf.Tensor) => t.shape;
 
@@ -101,11 +68,15 @@ beforeAll(async () => {
 });
 
 describe('the node registry', () => {
-  it('has a fixture for every node type (add one when you add a type)', () => {
-    expect(Object.keys(FIXTURES).sort()).toEqual(registry.types().sort());
+  it('is the node types of the family modules, each declared in its family folder', () => {
+    expect(registry.types().length).toBe(FAMILIES.reduce((a, f) => a + f.nodes.length, 0));
+    for (const t of registry.types()) expect(registry.familyOf(t)).toBeDefined();
   });
-  it('throws on a duplicate type id', () => {
-    expect(() => new NodeRegistry([NODE_TYPES[0]!, NODE_TYPES[0]!])).toThrow(/duplicate node type id "data.dataset"/);
+  it('throws on a duplicate type id, family id or template name', () => {
+    expect(() => NodeRegistry.ofNodes([NODE_TYPES[0]!, NODE_TYPES[0]!])).toThrow(/duplicate node type id "data.dataset"/);
+    expect(() => new NodeRegistry([FAMILIES[0]!, { ...FAMILIES[0]!, nodes: [] }])).toThrow(/duplicate family id/);
+    const withTemplate = FAMILIES.find((f) => f.templates.length)!;
+    expect(() => new NodeRegistry([withTemplate, { ...withTemplate, id: 'copy', nodes: [] }])).toThrow(/duplicate template/);
   });
 });
 
@@ -113,7 +84,7 @@ describe.each(NODE_TYPES.map((s) => [s.type, s] as const))('%s', (_type, spec) =
   it('declares its identity and ports', () => {
     expect(spec.type).toMatch(/^[a-z]+\.[A-Za-z0-9]+$/);
     expect(spec.version).toBeGreaterThanOrEqual(1);
-    expect(FAMILIES).toContain(spec.family);
+    expect(CATEGORIES).toContain(spec.category);
     expect(spec.title.length).toBeGreaterThan(2);
     for (const port of spec.staticOutputs ?? []) expect(spec.outputs[port]).toBeDefined();
   });
@@ -126,7 +97,7 @@ describe.each(NODE_TYPES.map((s) => [s.type, s] as const))('%s', (_type, spec) =
     expect(spec.math.explain.length).toBeGreaterThan(60);
   });
   it('infer agrees with apply', () => {
-    const fx = FIXTURES[spec.type]!;
+    const fx = spec.fixture;
     const ops = new TfjsOps({ seed: 3 });
     tf.tidy(() => {
       const run = runNode(spec, fx.inputs, fx.params, ops);
@@ -139,7 +110,7 @@ describe.each(NODE_TYPES.map((s) => [s.type, s] as const))('%s', (_type, spec) =
     });
   });
   it('has an ONNX form equal to the tfjs computation (both noise modes, <= 1e-4)', async () => {
-    const fx = FIXTURES[spec.type]!;
+    const fx = spec.fixture;
     const r = await onnxParityForNode(spec, { params: fx.params, inputs: fx.inputs });
     expect(r.pass, r.summary).toBe(true);
     expect(r.maxError).toBeLessThanOrEqual(1e-4);

@@ -189,16 +189,17 @@ describe('errors', () => {
       type: 'test.fixedLatents',
       version: 1,
       title: 'Fixed latents',
-      family: 'sampler',
+      category: 'sampler',
       role: 'sampler',
       inputs: { generator: { type: { kind: 'Fn' } } },
       outputs: { samples: { type: { kind: 'Tensor', semantic: 'data' } } },
       params: z.object({}),
       math: { latex: 'x = G(0)', explain: 'test' },
+      fixture: { inputs: { generator: { kind: 'Fn', in: [2], out: [2], timeConditioned: false } } },
       infer: (s) => ({ samples: { kind: 'Tensor', shape: (s.generator as { out: number[] }).out } }),
       apply: (ctx, { inputs }) => ({ samples: inputs.generator.call(ctx.ops.constant(new Float32Array(Math.max(0, ctx.batchSize) * 2), [ctx.batchSize, 2])) }),
     });
-    const reg = new NodeRegistry([...NODE_TYPES, fixedLatents as never]);
+    const reg = NodeRegistry.ofNodes([...NODE_TYPES, fixedLatents as never]);
     const doc = shrinkDocument(loadTemplate('gan-8gaussians'), HIDDEN);
     doc.nodes.push({ id: 'odd', type: 'test.fixedLatents', params: {} });
     doc.edges.push({ from: ['generator', 'fn'], to: ['odd', 'generator'] });

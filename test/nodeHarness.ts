@@ -8,7 +8,7 @@ import type { AnyNodeSpec, NodeCtx } from '../nodes/core/defineNode';
 import { standardNormal } from '../nodes/core/dists';
 import type { PortShape } from '../nodes/core/ports';
 import type { BijectorValue, FnValue, Value } from '../nodes/core/values';
-import { linearSchedule } from '../nodes/schedule/schedules';
+import { linearSchedule } from '../nodes/diffusion/schedules';
 import { ParamStore } from '../src-main/runtime/ParamStore';
 import { TfjsOps } from '../src-main/runtime/TfjsOps';
 

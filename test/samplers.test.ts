@@ -7,9 +7,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { NodeCtx } from '../nodes/core/defineNode';
 import type { FnValue } from '../nodes/core/values';
-import { ddimSampler } from '../nodes/sampler/ddimSampler';
-import { ddpmSampler } from '../nodes/sampler/ddpmSampler';
-import { linearSchedule } from '../nodes/schedule/schedules';
+import { ddimSampler } from '../nodes/diffusion/ddimSampler';
+import { ddpmSampler } from '../nodes/diffusion/ddpmSampler';
+import { linearSchedule } from '../nodes/diffusion/schedules';
 import { initBackend } from '../src-main/runtime/backend';
 import { TfjsOps } from '../src-main/runtime/TfjsOps';
 

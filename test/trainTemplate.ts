@@ -5,9 +5,10 @@ import { compile, type Program } from '../src-main/compile/compile';
 import { validateGraph } from '../src-main/graph/validate';
 import { createFeeds, type Feed } from '../src-main/runtime/feeds';
 import { Trainer } from '../src-main/runtime/Trainer';
+import { readTemplate } from '../src-main/document/templates';
 
 export function loadTemplate(name: string, overrides: Record<string, Record<string, unknown>> = {}) {
-  const doc = JSON.parse(readFileSync(new URL(`../templates/${name}.json`, import.meta.url), 'utf8'));
+  const doc = readTemplate(name) as any;
   for (const [id, params] of Object.entries(overrides)) {
     const n = doc.nodes.find((x: { id: string }) => x.id === id);
     if (!n) throw new Error(`template ${name} has no node ${id}`);

@@ -3,8 +3,12 @@ import type { Init, Ops } from './ops';
 import type { PortDecl, PortShape } from './ports';
 import type { BijectorValue, DistValue, FnValue, LossValue, ScheduleValue } from './values';
 
-/** Families group the palette and colour the canvas. */
-export const FAMILIES = [
+/**
+ * What kind of building block a node is (shown on the node's chip; used by generic rules
+ * such as "a critic loss trains the critics upstream"). Model families (VAE, GAN, ...) are
+ * modules (nodes/<family>/index.ts), not categories.
+ */
+export const CATEGORIES = [
   'data',
   'prior',
   'network',
@@ -14,10 +18,11 @@ export const FAMILIES = [
   'critic',
   'schedule',
   'diffusion',
+  'path',
   'sampler',
   'loss',
 ] as const;
-export type Family = (typeof FAMILIES)[number];
+export type Category = (typeof CATEGORIES)[number];
 
 /**
  * What the compiler needs to know about a node's part in training:
@@ -94,6 +99,56 @@ export interface NodeMath {
   explain: string;
 }
 
+/** kinds of ONNX export target (src-main/export/targets.ts computes each) */
+export const TARGET_KINDS = ['generator', 'encoder', 'density', 'denoiser', 'sampler'] as const;
+export type TargetKind = (typeof TARGET_KINDS)[number];
+
+/**
+ * An export target a node offers. `port` names one of the node's outputs; `input` names
+ * one of its inputs (the value driving it is exported, named after the upstream node):
+ * - generator: an Fn without time (z -> x) or a Bijector run forward (x = f(z));
+ * - encoder: a posterior Dist, exported as its parameters;
+ * - denoiser: a time-conditioned Fn ((x_t, t) -> eps, score or velocity);
+ * - density: a Dist, exported as log p(x);
+ * - sampler: a sampler's samples (every sampler offers one; no need to declare it).
+ */
+export type ExportDecl = { kind: TargetKind; doc?: string } & ({ port: string; input?: never } | { input: string; port?: never });
+
+/** what a node contributes to the held-out evaluation of a trained graph */
+export type EvaluatorDecl =
+  /** held-out NLL (nats per example) of the Dist on input `dist`, on the data feeding input `data` */
+  | { kind: 'nll'; dist: string; data: string }
+  /** held-out loss terms of this objective; `metric` = the sum of `sum` (e.g. negElbo = recon + kl) */
+  | { kind: 'terms'; metric: string; sum: string[]; report: string[] };
+
+/** structural facts for the compare view and the inspector */
+export interface NodeFacts {
+  /** the latent structure this node implies; the highest rank in a graph wins */
+  latent?: { text: string; rank: number };
+  /** the likelihood an objective gives (exact beats bound beats none) */
+  likelihood?: { kind: 'exact' | 'bound' | 'none'; text: string };
+  /** a sampler's cost: network evaluations per sample (undefined when unknown) */
+  sampler?: { calls: number | undefined; text: string };
+}
+
+/** inputs (and non-default params) the conformance suite exercises the node with */
+export interface ConformanceFixture {
+  inputs: Record<string, PortShape>;
+  params?: Record<string, unknown>;
+}
+
+/** how the inspector shows one param */
+export interface ParamHint {
+  /** never shown (set by the studio or the file) */
+  hidden?: boolean;
+  /** shown under "advanced" */
+  advanced?: boolean;
+  /** unit after the value, e.g. 'steps', 'nats' */
+  units?: string;
+  /** shown only while another param has one of these values */
+  showWhen?: Record<string, readonly unknown[]>;
+}
+
 export interface NodeSpec<
   I extends Record<string, PortDecl> = Record<string, PortDecl>,
   O extends Record<string, PortDecl> = Record<string, PortDecl>,
@@ -104,7 +159,7 @@ export interface NodeSpec<
   type: string;
   version: number;
   title: string;
-  family: Family;
+  category: Category;
   role: Role;
   inputs: I;
   outputs: O;
@@ -113,6 +168,21 @@ export interface NodeSpec<
   /** upgrades params written by an older version, one version at a time */
   migrate?: (params: Record<string, unknown>, fromVersion: number) => Record<string, unknown>;
   math: NodeMath;
+  /** export targets this node offers (samplers offer theirs without declaring it) */
+  exports?: readonly ExportDecl[];
+  /** held-out evaluations this node contributes */
+  evaluators?: readonly EvaluatorDecl[];
+  /** structural facts (compare view) from params and inferred input shapes */
+  describe?(params: z.output<S>, shapes: PortShapes<I>): NodeFacts;
+  /** the conformance suite's inputs for this node */
+  fixture: ConformanceFixture;
+  /**
+   * objectives: the networks trained when `trains` is empty, by category among the
+   * networks upstream (default: all of them). A critic loss trains only the critic.
+   */
+  defaultTrains?: { only?: readonly Category[]; except?: readonly Category[] };
+  /** inspector hints per param */
+  ui?: { readonly [K in keyof z.output<S> & string]?: ParamHint };
   /** output shapes from input shapes and params; throws InferError naming the port */
   infer(shapes: PortShapes<I>, params: z.output<S>): OutShapes<O>;
   /**

@@ -25,6 +25,8 @@ export interface MlpOptions {
   prefix?: string;
   /** width of the sinusoidal time embedding (0 = not time conditioned) */
   timeDim?: number;
+  /** t is multiplied by this before the embedding (1000 maps continuous t in [0, 1] onto the step range) */
+  timeScale?: number;
   /** scale of the last layer's initial weights (0 starts the output at zero) */
   lastInit?: 'glorot' | 'zeros';
 }
@@ -52,7 +54,7 @@ export function buildMlp<T>(
   const freqs =
     timeDim > 0
       ? ops.constant(
-          Array.from({ length: timeDim / 2 }, (_, k) => Math.pow(10000, (-2 * k) / timeDim)),
+          Array.from({ length: timeDim / 2 }, (_, k) => (opts.timeScale ?? 1) * Math.pow(10000, (-2 * k) / timeDim)),
           [1, timeDim / 2],
         )
       : undefined;

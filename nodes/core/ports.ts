@@ -17,11 +17,17 @@ export type PortType =
 export type PortKind = PortType['kind'];
 export const PORT_KINDS: readonly PortKind[] = ['Tensor', 'Dist', 'Fn', 'Bijector', 'Schedule', 'Loss'];
 
+/**
+ * The time a time-conditioned network or a schedule speaks: discrete steps t in 0..T-1
+ * (DDPM) or continuous t in [0, 1] (flow matching, SDEs).
+ */
+export type TimeDomain = 'discrete' | 'continuous';
+
 /** What shape inference knows about a value flowing on a port. */
 export type PortShape =
   | { kind: 'Tensor'; shape: number[] }
   | { kind: 'Dist'; event: number[] }
-  | { kind: 'Fn'; in: number[]; out: number[]; timeConditioned: boolean }
+  | { kind: 'Fn'; in: number[]; out: number[]; timeConditioned: boolean; /** when time conditioned (default discrete) */ time?: TimeDomain }
   | { kind: 'Bijector'; event: number[] }
   | { kind: 'Schedule'; T: number }
   | { kind: 'Loss' };
@@ -69,7 +75,7 @@ export function formatShape(s: PortShape): string {
     case 'Bijector':
       return `Bijector${dims(s.event)}`;
     case 'Fn':
-      return `Fn${dims(s.in)}${s.timeConditioned ? ' x t' : ''} -> ${dims(s.out)}`;
+      return `Fn${dims(s.in)}${s.timeConditioned ? (s.time === 'continuous' ? ' x t∈[0,1]' : ' x t') : ''} -> ${dims(s.out)}`;
     case 'Schedule':
       return `Schedule(T=${s.T})`;
     case 'Loss':

@@ -1,4 +1,5 @@
 import type { Ops } from './ops';
+import type { TimeDomain } from './ports';
 
 /**
  * Runtime values flowing on ports, generic over the tensor handle T of an interpreter.
@@ -28,6 +29,8 @@ export interface FnValue<T> {
   in: number[];
   out: number[];
   timeConditioned: boolean;
+  /** the time domain of t when time conditioned (default discrete) */
+  time?: TimeDomain;
   call(x: T, t?: T): T;
   /** a draw from the conditional p(out | in) where the network defines one (decoders) */
   sample?(x: T): T;

@@ -12,7 +12,7 @@ export const forwardDiffusion = defineNode({
   type: 'diffusion.forward',
   version: 1,
   title: 'Forward diffusion q(x_t | x_0)',
-  family: 'diffusion',
+  category: 'diffusion',
   role: 'none',
   inputs: {
     x0: { type: { kind: 'Tensor', semantic: 'data' }, doc: 'clean data x_0' },
@@ -29,6 +29,7 @@ export const forwardDiffusion = defineNode({
     explain:
       'Diffusion corrupts data with Gaussian noise over T steps. Because each step is Gaussian, x_t can be drawn from x_0 in one shot for a uniformly random t; the network then learns to predict the noise that was added.',
   },
+  fixture: { inputs: { x0: { kind: 'Tensor', shape: [3] }, schedule: { kind: 'Schedule', T: 10 } } },
   infer(shapes) {
     const x = tensorShape(shapes, 'x0');
     if (shapes.schedule?.kind !== 'Schedule') throw new InferError('schedule', 'connect a noise schedule', 'bad-input');

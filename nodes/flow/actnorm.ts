@@ -9,7 +9,7 @@ export const actnorm = defineNode({
   type: 'flow.actnorm',
   version: 1,
   title: 'ActNorm',
-  family: 'flow',
+  category: 'flow',
   role: 'network',
   inputs: PREV_IN,
   outputs: FLOW_OUT,
@@ -19,6 +19,7 @@ export const actnorm = defineNode({
     explain:
       'A learned per-dimension scale and shift (Glow). It keeps activations well scaled between coupling layers; its log-determinant is the sum of the log-scales, the same for every input.',
   },
+  fixture: { inputs: { prev: { kind: 'Bijector', event: [3] } } },
   infer: (shapes, p) => ({ flow: { kind: 'Bijector', event: [layerDim(shapes.prev, p.dim)] } }),
   build(ctx, p, shapes): { layer: BijectorValue<any> } {
     const { ops } = ctx;

@@ -13,7 +13,7 @@ export const affineCoupling = defineNode({
   type: 'flow.affineCoupling',
   version: 1,
   title: 'Affine coupling',
-  family: 'flow',
+  category: 'flow',
   role: 'network',
   inputs: PREV_IN,
   outputs: FLOW_OUT,
@@ -32,6 +32,7 @@ export const affineCoupling = defineNode({
     explain:
       'A RealNVP layer: half of the vector passes unchanged and parameterises an elementwise affine map of the other half. The Jacobian is triangular, so its log-determinant is just the sum of the log-scales, and the inverse is as cheap as the forward map. Alternate the halves (swap) so every coordinate gets transformed.',
   },
+  fixture: { inputs: { prev: { kind: 'Bijector', event: [3] } }, params: { hidden: [8] } },
   infer(shapes, p) {
     const d = layerDim(shapes.prev, p.dim);
     return { flow: { kind: 'Bijector', event: [d] } };

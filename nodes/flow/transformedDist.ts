@@ -7,7 +7,7 @@ export const transformedDist = defineNode({
   type: 'flow.transformed',
   version: 1,
   title: 'Transformed distribution',
-  family: 'flow',
+  category: 'flow',
   role: 'none',
   inputs: {
     base: { type: { kind: 'Dist' }, doc: 'the base distribution p_Z' },
@@ -20,6 +20,9 @@ export const transformedDist = defineNode({
     explain:
       'The change-of-variables formula: a normalising flow is a base distribution pushed through an invertible map. Because f is invertible with a tractable Jacobian, the model has an exact log-likelihood and can be trained by maximum likelihood; sampling runs the flow forward from base samples.',
   },
+  fixture: { inputs: { base: { kind: 'Dist', event: [3] }, flow: { kind: 'Bijector', event: [3] } } },
+  exports: [{ kind: 'generator', input: 'flow', doc: 'the flow forward: z -> x = f(z)' }],
+  describe: () => ({ latent: { text: 'bijective latent: z = f(x) has the data dimension and is computed exactly, no encoder needed', rank: 2 } }),
   infer(shapes) {
     const base = distEvent(shapes, 'base');
     const f = shapes.flow;

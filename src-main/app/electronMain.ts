@@ -52,8 +52,8 @@ const here = (() => {
 export interface ElectronAppOptions {
   /** default: <appData>/Genloom (the same folder web mode uses) */
   dataDir?: string;
-  /** default: <resources>/templates when packaged, else <repo>/templates */
-  templatesDir?: string;
+  /** the folder holding nodes/<family>/templates/: <resources> when packaged, else the repository */
+  templateRoot?: string;
   /** the built renderer (default: out/renderer) */
   rendererDir?: string;
   /** the built preload (default: out/preload/index.cjs) */
@@ -240,7 +240,7 @@ export async function startElectronApp(options: ElectronAppOptions = {}): Promis
   const exportEntry = options.exportEntry ?? join(here, 'exportProcess.js');
   const studio = createStudio({
     dataDir,
-    templatesDir: options.templatesDir ?? (app.isPackaged ? join(process.resourcesPath, 'templates') : join(here, '../../templates')),
+    templateRoot: options.templateRoot ?? (app.isPackaged ? process.resourcesPath : join(here, '../..')),
     dialogs: electronDialogs(() => win),
     training: options.training ?? utilityProcessHost(() => utilityProcess.fork(trainingEntry, [], { serviceName: 'Genloom training', stdio: 'inherit' })),
     exporter: async () => {

@@ -17,6 +17,7 @@ import { compile, programToString, type Program } from '../compile/compile';
 import { formatDocumentErrors, loadDocumentFile, parseDocument, saveDocumentFile, type DocumentError, type GraphDocument } from '../document/index';
 import { formatDiagnostic } from '../graph/diagnostics';
 import { validateGraph } from '../graph/validate';
+import { REPO_ROOT } from '../document/templates';
 import type { TrainEvent, TrainRequestInput } from '../runtime/protocol';
 import { readJsonIfPresent, writeJsonAtomic } from './atomicFile';
 import { HandlerError, type Handlers, type MethodParams } from './dispatch';
@@ -63,7 +64,8 @@ export interface ExportBackend {
 
 export interface StudioContext {
   dataDir: string;
-  templatesDir: string;
+  /** the folder holding nodes/<family>/templates/ (default: the repository) */
+  templateRoot?: string;
   dialogs?: Dialogs;
   /** default: runtime/TrainingSession's startTraining (a worker thread) */
   training?: TrainingHost;
@@ -176,7 +178,7 @@ async function defaultExporter(): Promise<ExportBackend> {
 
 export function createStudio(ctx: StudioContext): Studio {
   const dataDir = resolve(ctx.dataDir);
-  const templatesDir = resolve(ctx.templatesDir);
+  const templateRoot = resolve(ctx.templateRoot ?? REPO_ROOT);
   const recentPath = join(dataDir, 'recent.json');
   const autosavePath = join(dataDir, 'autosave.json');
   const graphsDir = join(dataDir, 'graphs');
@@ -275,24 +277,18 @@ export function createStudio(ctx: StudioContext): Studio {
   // ---------- handlers ----------
   const handlers: Handlers = {
     async listTemplates() {
-      let names: string[];
-      try {
-        names = (await readdir(templatesDir)).filter((n) => n.endsWith('.json')).sort();
-      } catch (e) {
-        throw new HandlerError(`cannot read the templates folder ${templatesDir}: ${errText(e)}`);
-      }
       const out: Result<'listTemplates'> = [];
-      for (const name of names) {
+      for (const { template, family, path } of registry.templates()) {
         let doc: unknown;
         try {
-          doc = JSON.parse(await readFile(join(templatesDir, name), 'utf8'));
+          doc = JSON.parse(await readFile(join(templateRoot, path), 'utf8'));
         } catch (e) {
-          console.warn(`[genloom] skipping template ${name}: ${errText(e)}`);
+          console.warn(`[genloom] skipping template ${template.name}: ${errText(e)}`);
           continue;
         }
         const meta = metaOf(doc);
-        const id = basename(name, '.json');
-        out.push({ id, title: str(meta.title) ?? id, description: str(meta.description) ?? '', dataset: str(meta.dataset) ?? '', doc });
+        const id = template.name;
+        out.push({ id, title: str(meta.title) ?? id, description: str(meta.description) ?? family.description, dataset: str(meta.dataset) ?? '', doc });
       }
       return out;
     },

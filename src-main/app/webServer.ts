@@ -28,8 +28,8 @@ export interface WebServerOptions {
   dataDir: string;
   /** the built renderer (dist/web) */
   staticDir: string;
-  /** default: <repo>/templates */
-  templatesDir?: string;
+  /** the folder holding nodes/<family>/templates/ (default: the repository) */
+  templateRoot?: string;
   /** a fixed token (tests); default: 32 random bytes, hex */
   token?: string;
   /** overrides for the studio (training host, exporter) */
@@ -46,7 +46,6 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_TEMPLATES_DIR = fileURLToPath(new URL('../../templates', import.meta.url));
 
 /** the CSP header of every web-mode response */
 export const contentSecurityPolicy = webCsp;
@@ -98,7 +97,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
   const studio = createStudio({
     dataDir: options.dataDir,
-    templatesDir: options.templatesDir ?? DEFAULT_TEMPLATES_DIR,
+    templateRoot: options.templateRoot,
     ...options.studio,
     emit: broadcast,
   });

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { templatePath, TEMPLATE_NAMES } from '../document/templates';
 import { formatDocumentErrors, parseDocument, type GraphDocument } from '../document/index';
 import { registry } from '../../nodes/index';
 import { compile, programToString } from '../compile/compile';
@@ -11,6 +13,8 @@ export { BadInputError };
 
 /** reads and parses a graph document; a bad file is bad input (exit 2) with every error listed */
 export async function readGraphFile(file: string): Promise<GraphDocument> {
+  // a bundled template's name (e.g. ddpm-swissroll) stands for its file when no such file exists
+  if (!existsSync(file) && TEMPLATE_NAMES.includes(file)) file = templatePath(file);
   let text: string;
   try {
     text = await readFile(file, 'utf8');

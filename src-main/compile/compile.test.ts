@@ -1,21 +1,21 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index';
 import { validateGraph } from '../graph/validate';
+import { readTemplate, TEMPLATE_NAMES } from '../document/templates';
 import { compile, CompileError, programToString } from './compile';
 
-const dir = new URL('../../templates/', import.meta.url);
-const templates = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+const templates = TEMPLATE_NAMES.map((n) => `${n}.json`).sort();
+const read = (file: string) => readTemplate(file.replace(/\.json$/, '')) as any;
 
 describe('compile', () => {
   it.each(templates)('%s prints the same program', (file) => {
-    const doc = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
+    const doc = read(file);
     const program = compile(validateGraph(doc, registry));
     expect(programToString(program)).toMatchSnapshot();
   });
 
   it('a GAN has two objectives, critic first, each training only its own network', () => {
-    const doc = JSON.parse(readFileSync(new URL('gan-8gaussians.json', dir), 'utf8'));
+    const doc = read('gan-8gaussians.json');
     const p = compile(validateGraph(doc, registry));
     expect(p.objectives.map((o) => [o.nodeId, o.trains])).toEqual([
       ['criticLoss', ['critic']],
@@ -26,7 +26,7 @@ describe('compile', () => {
   });
 
   it('a flow gets a held-out NLL evaluator; every sampler a sample evaluator', () => {
-    const doc = JSON.parse(readFileSync(new URL('realnvp-moons.json', dir), 'utf8'));
+    const doc = read('realnvp-moons.json');
     const p = compile(validateGraph(doc, registry));
     expect(p.evaluators).toEqual([
       { kind: 'nll', objective: 'nll', dist: { node: 'model', port: 'dist' }, data: 'data' },
@@ -35,7 +35,7 @@ describe('compile', () => {
   });
 
   it('refuses a graph with errors, listing them', () => {
-    const doc = JSON.parse(readFileSync(new URL('vae-moons.json', dir), 'utf8'));
+    const doc = read('vae-moons.json');
     doc.edges = doc.edges.filter((e: { to: string[] }) => e.to[0] !== 'elbo' || e.to[1] !== 'px');
     expect(() => compile(validateGraph(doc, registry))).toThrow(CompileError);
     expect(() => compile(validateGraph(doc, registry))).toThrow(/\[missing-input\] elbo\.px/);

@@ -43,6 +43,7 @@ export interface DataProgram {
 
 export type Evaluator =
   | { kind: 'nll'; objective: string; dist: PortRef; data: string }
+  | { kind: 'terms'; objective: string; metric: string; sum: string[]; report: string[] }
   | { kind: 'samples'; sampler: string; data: string };
 
 export interface Program {
@@ -113,10 +114,15 @@ export function compile(graph: ValidatedGraph): Program {
     });
   const evaluators: Evaluator[] = [];
   const firstData = data[0]?.nodeId;
+  // what each objective declares it can be evaluated by (held-out NLL, loss terms)
   for (const o of objectives) {
     const n = graph.nodes.get(o.nodeId)!;
-    if (n.type === 'loss.nll' && n.inputs.dist && n.inputs.x) {
-      evaluators.push({ kind: 'nll', objective: o.nodeId, dist: n.inputs.dist, data: n.inputs.x.node });
+    for (const e of n.spec.evaluators ?? []) {
+      if (e.kind === 'nll') {
+        const dist = n.inputs[e.dist];
+        const x = n.inputs[e.data];
+        if (dist && x) evaluators.push({ kind: 'nll', objective: o.nodeId, dist, data: x.node });
+      } else evaluators.push({ kind: 'terms', objective: o.nodeId, metric: e.metric, sum: e.sum, report: e.report });
     }
   }
   if (firstData) for (const s of samplers) evaluators.push({ kind: 'samples', sampler: s.nodeId, data: firstData });
@@ -154,7 +160,13 @@ export function programToString(p: Program): string {
   for (const s of p.samplers) lines.push(`    ${s.nodeId} (${s.type}) -> [B, ${s.shape.join(', ')}]`);
   lines.push('  evaluators:');
   for (const e of p.evaluators) {
-    lines.push(e.kind === 'nll' ? `    held-out NLL of ${e.dist.node}.${e.dist.port} on ${e.data}` : `    sample metrics of ${e.sampler} against ${e.data}`);
+    lines.push(
+      e.kind === 'nll'
+        ? `    held-out NLL of ${e.dist.node}.${e.dist.port} on ${e.data}`
+        : e.kind === 'terms'
+          ? `    held-out ${e.metric} = ${e.sum.join(' + ')} of ${e.objective}`
+          : `    sample metrics of ${e.sampler} against ${e.data}`,
+    );
   }
   return lines.join('\n');
 }

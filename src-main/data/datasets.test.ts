@@ -144,7 +144,7 @@ describe('datasetDim', () => {
 
 describe('the dataset node and the data layer', () => {
   it('offer the same bundled datasets with the same dimensions', async () => {
-    const { BUNDLED_DATASETS } = await import('../../nodes/data/dataset');
+    const { BUNDLED_DATASETS } = await import('../../nodes/common/dataset');
     expect([...DATASET_NAMES].sort()).toEqual(Object.keys(BUNDLED_DATASETS).sort());
     for (const name of DATASET_NAMES) expect(datasetDim({ name }), name).toBe(BUNDLED_DATASETS[name]);
   });

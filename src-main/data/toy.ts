@@ -4,7 +4,7 @@
  * are drawn per point instead of in fixed proportions or on a linspace. The reference floors
  * (metric between two independent true samples) are only valid for i.i.d. samples.
  */
-import { BUNDLED_DATASETS } from '../../nodes/data/dataset';
+import { BUNDLED_DATASETS } from '../../nodes/common/dataset';
 import type { Rng } from './rng';
 
 export const TOY_NAMES = [

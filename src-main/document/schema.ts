@@ -35,7 +35,7 @@ export const NodeUiSchema = z.looseObject({
 
 export const NodeInstanceSchema = z.strictObject({
   id: NodeIdSchema,
-  /** namespaced node type, e.g. `flow.affineCoupling` */
+  /** namespaced node type, `category.name` */
   type: z.string().min(1),
   /** version of the node type that wrote `params` */
   version: z.number().int().nonnegative(),

@@ -3,7 +3,8 @@
  * - every sampler on point data: multi-scale MMD^2, energy distance, sliced W2, and mode
  *   coverage where the dataset is a mixture of known modes (8gaussians, ring8, grid25);
  * - every exact-likelihood model: held-out NLL in nats per example;
- * - every ELBO objective: held-out negative ELBO with its reconstruction and KL terms.
+ * - every objective that declares loss-term evaluators: e.g. the held-out negative ELBO
+ *   (recon + kl) of a VAE, with its terms.
  * Keys are `${nodeId}.${metric}`.
  */
 import type { Program } from '../compile/compile';
@@ -28,6 +29,7 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
   const seed = opts.seed ?? 12345;
   const out: Record<string, number> = {};
   for (const e of program.evaluators) {
+    if (e.kind === 'terms') continue;
     const feed = feeds.get(e.data);
     if (!feed) continue;
     if (e.kind === 'nll') {
@@ -50,12 +52,11 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
       out[`${k}.highQuality`] = c.highQualityFraction;
     }
   }
-  for (const o of program.objectives) {
-    if (o.type !== 'loss.elbo') continue;
-    const terms = trainer.heldOutTerms(o.nodeId, Math.min(n, 1000));
-    out[`${o.nodeId}.negElbo`] = (terms.recon ?? 0) + (terms.kl ?? 0);
-    out[`${o.nodeId}.recon`] = terms.recon ?? NaN;
-    out[`${o.nodeId}.kl`] = terms.kl ?? NaN;
+  for (const e of program.evaluators) {
+    if (e.kind !== 'terms') continue;
+    const terms = trainer.heldOutTerms(e.objective, Math.min(n, 1000));
+    out[`${e.objective}.${e.metric}`] = e.sum.reduce((a, k) => a + (terms[k] ?? NaN), 0);
+    for (const k of e.report) out[`${e.objective}.${k}`] = terms[k] ?? NaN;
   }
   return out;
 }

@@ -20,7 +20,7 @@ import { diagNormal } from '../../nodes/core/dists';
 import type { Ops } from '../../nodes/core/ops';
 import type { PortShape } from '../../nodes/core/ports';
 import { rowZeros, type BijectorValue, type DistValue, type FnValue, type LossValue } from '../../nodes/core/values';
-import { linearSchedule } from '../../nodes/schedule/schedules';
+import { linearSchedule } from '../../nodes/diffusion/schedules';
 import { Rng } from '../data/rng';
 import { ExportError } from './errors';
 import { buildModel, checkParity, PARITY_TOLERANCE, type IoSpec, type Recipe, type RunCtx, type WeightSource } from './harness';
@@ -222,7 +222,7 @@ function recipeFor(spec: AnyNodeSpec, params: unknown, cfg: Config): Recipe {
     inputs,
     outputDocs: {},
     countInput: !inputs.some((i) => i.shape[0] === BATCH),
-    describeNode: (id) => (id === NODE_ID ? { family: spec.family, type: spec.type } : undefined),
+    describeNode: (id) => (id === NODE_ID ? { family: spec.category, type: spec.type } : undefined),
     run<T>(ctx: RunCtx<T>): Record<string, T> {
       const { ops } = ctx;
       const body = (): Record<string, T> => {

@@ -38,8 +38,13 @@ export async function benchDdpmSampler(opts: { points?: number } = {}): Promise<
   const { backend } = await initBackend('wasm');
   try {
     const { program, trainer, weights } = trainTemplate('ddpm-swissroll', { steps: 0 });
-    const sampler = program.samplers.find((s) => s.type === 'sampler.ddpm');
-    if (!sampler) throw new Error('the ddpm-swissroll template has no DDPM sampler');
+    // the sampler with the most network calls: the template's full-length (T-step) sampler
+    const calls = (id: string) => {
+      const n = program.graph.nodes.get(id)!;
+      return n.spec.describe?.(n.params, n.inShapes as never).sampler?.calls ?? 0;
+    };
+    const sampler = [...program.samplers].sort((a, b) => calls(b.nodeId) - calls(a.nodeId))[0];
+    if (!sampler) throw new Error('the ddpm-swissroll template has no sampler');
     const model = exportOnnx(program, weights, `sampler:${sampler.nodeId}`, { noise: 'internal' });
 
     let onnxLoadMs = 0;

@@ -72,31 +72,24 @@ export function listTargets(program: Program): ExportTarget[] {
   };
   for (const id of g.order) {
     const n = g.nodes.get(id)!;
-    for (const [port, s] of Object.entries(n.outShapes)) {
-      const ref = { node: id, port };
-      if (s.kind === 'Fn' && !s.timeConditioned) {
-        const usedAsGenerator = drives(g, ref, (m, p) => m.spec.role === 'sampler' && p === 'generator').length > 0;
-        if (n.spec.family === 'decoder' || usedAsGenerator) {
-          add({ id: `generator:${id}`, kind: 'generator', nodeId: id, ref, via: 'fn', stochastic: false, title: `${n.spec.title} "${id}": z ${dims(s.in)} -> x ${dims(s.out)}` });
-        }
+    for (const decl of n.spec.exports ?? []) {
+      // `port`: one of this node's outputs; `input`: the value driving one of its inputs
+      const ref = decl.port !== undefined ? { node: id, port: decl.port } : n.inputs[decl.input!];
+      if (!ref) continue;
+      const owner = g.nodes.get(ref.node)!;
+      const s = owner.outShapes[ref.port];
+      const name = `${owner.spec.title} "${owner.id}"`;
+      if (decl.kind === 'generator' && s?.kind === 'Fn' && !s.timeConditioned) {
+        add({ id: `generator:${id}`, kind: 'generator', nodeId: id, ref, via: 'fn', stochastic: false, title: `${name}: z ${dims(s.in)} -> x ${dims(s.out)}` });
+      } else if (decl.kind === 'generator' && s?.kind === 'Bijector') {
+        add({ id: `generator:${id}`, kind: 'generator', nodeId: id, ref, via: 'bijector', stochastic: false, title: `the flow of "${id}" forward: z ${dims(s.event)} -> x = f(z)` });
+      } else if (decl.kind === 'denoiser' && s?.kind === 'Fn' && s.timeConditioned) {
+        add({ id: `denoiser:${id}`, kind: 'denoiser', nodeId: id, ref, via: 'fn', stochastic: false, title: `${name} as a function: (x_t ${dims(s.in)}, t [N]) -> ${dims(s.out)}` });
+      } else if (decl.kind === 'encoder' && s?.kind === 'Dist') {
+        add({ id: `encoder:${id}`, kind: 'encoder', nodeId: id, ref, via: 'posterior', stochastic: false, title: `${name}: x -> parameters of q(z|x) over ${dims(s.event)}` });
+      } else if (decl.kind === 'density' && s?.kind === 'Dist') {
+        add({ id: `density:${owner.id}`, kind: 'density', nodeId: owner.id, ref, via: 'logProb', stochastic: false, title: `${name}: x ${dims(s.event)} -> log p(x) [N]` });
       }
-      if (s.kind === 'Fn' && s.timeConditioned) {
-        add({ id: `denoiser:${id}`, kind: 'denoiser', nodeId: id, ref, via: 'fn', stochastic: false, title: `${n.spec.title} "${id}" as a function: (x_t ${dims(s.in)}, t [N]) -> ${dims(s.out)}` });
-      }
-      if (s.kind === 'Dist' && n.spec.family === 'encoder') {
-        add({ id: `encoder:${id}`, kind: 'encoder', nodeId: id, ref, via: 'posterior', stochastic: false, title: `${n.spec.title} "${id}": x -> parameters of q(z|x) over ${dims(s.event)}` });
-      }
-    }
-  }
-  for (const e of program.evaluators) {
-    if (e.kind !== 'nll') continue;
-    const n = g.nodes.get(e.dist.node)!;
-    const s = n.outShapes[e.dist.port];
-    if (s?.kind !== 'Dist') continue;
-    add({ id: `density:${n.id}`, kind: 'density', nodeId: n.id, ref: e.dist, via: 'logProb', stochastic: false, title: `${n.spec.title} "${n.id}": x ${dims(s.event)} -> log p(x) [N]` });
-    const flow = Object.entries(n.inputs).find(([port]) => n.inShapes[port]?.kind === 'Bijector');
-    if (flow) {
-      add({ id: `generator:${n.id}`, kind: 'generator', nodeId: n.id, ref: flow[1], via: 'bijector', stochastic: false, title: `the flow of "${n.id}" forward: z ${dims(s.event)} -> x = f(z)` });
     }
   }
   for (const s of program.samplers) {
@@ -147,7 +140,7 @@ export function resolveTarget(program: Program, want: string | ExportTarget): Ex
 function describer(g: ValidatedGraph) {
   return (id: string) => {
     const n = g.nodes.get(id);
-    return n ? { family: n.spec.family, type: n.type } : undefined;
+    return n ? { family: n.spec.category, type: n.type } : undefined;
   };
 }
 
@@ -240,7 +233,7 @@ function bindInputs(g: ValidatedGraph, nodeId: string, holder: { values: Record<
       type: '__input',
       version: 1,
       title: `input ${port}`,
-      family: 'data',
+      category: 'data',
       role: 'none',
       inputs: {},
       outputs: { value: { type: { kind: 'Tensor' } } },
@@ -286,7 +279,7 @@ export function targetRecipe(program: Program, target: ExportTarget, opts: Recip
   if (opts.steps !== undefined) {
     if (target.kind !== 'sampler') throw new ExportError('bad-option', `--steps applies to samplers, not to a ${target.kind}`, target.nodeId);
     if (!('steps' in (node.params ?? {}))) {
-      throw new ExportError('bad-option', `sampler "${target.nodeId}" (${node.type}) has no steps setting: it runs the ${node.type === 'sampler.ddpm' ? 'full schedule (all T steps)' : 'steps it is built with'}`, target.nodeId);
+      throw new ExportError('bad-option', `sampler "${target.nodeId}" (${node.type}) has no steps setting: it runs the steps its inputs define (e.g. every step of the schedule)`, target.nodeId);
     }
     g = withParams(g, target.nodeId, { steps: opts.steps });
   }
@@ -320,7 +313,9 @@ export function targetRecipe(program: Program, target: ExportTarget, opts: Recip
         ...base,
         inputs: [
           { name: 'x_t', shape: [BATCH, ...s.in], dtype: 'float32', doc: `noisy points x_t, float32 ${dims(s.in)}`, fill: { kind: 'normal' } },
-          { name: 't', shape: [BATCH], dtype: 'float32', doc: `the 0-based time step index t - 1 in [0, ${T}) of each row, float32 [N]`, fill: { kind: 'steps', T } },
+          s.time === 'continuous'
+            ? { name: 't', shape: [BATCH], dtype: 'float32', doc: 'the continuous time t in [0, 1] of each row, float32 [N]', fill: { kind: 'uniform' } }
+            : { name: 't', shape: [BATCH], dtype: 'float32', doc: `the 0-based time step index t - 1 in [0, ${T}) of each row, float32 [N]`, fill: { kind: 'steps', T } },
         ],
         countInput: false,
         outputDocs: { eps: `the network's prediction (e.g. the noise eps_theta(x_t, t)), float32 ${dims(s.out)}` },

@@ -1,6 +1,6 @@
 /**
  * Templates as trained programs, for export tests, the conformance suite and the sampler
- * benchmark: load templates/<name>.json, optionally shrink its networks, compile, and
+ * benchmark: load a bundled template (nodes/<family>/templates/<name>.json), optionally shrink its networks, compile, and
  * train a few rounds in-process on the active tfjs backend.
  */
 import { readFileSync } from 'node:fs';
@@ -9,9 +9,10 @@ import { compile, type Program } from '../compile/compile';
 import { validateGraph } from '../graph/validate';
 import { Trainer } from '../runtime/Trainer';
 import { createFeeds } from '../runtime/feeds';
+import { readTemplate, TEMPLATE_NAMES } from '../document/templates';
 
-export const TEMPLATE_NAMES = ['vae-moons', 'vae-mnist', 'gan-8gaussians', 'realnvp-moons', 'ddpm-swissroll'] as const;
-export type TemplateName = (typeof TEMPLATE_NAMES)[number];
+export { TEMPLATE_NAMES };
+export type TemplateName = string;
 
 interface Doc {
   meta?: Record<string, unknown>;
@@ -20,7 +21,7 @@ interface Doc {
 }
 
 export function loadTemplate(name: TemplateName): Doc {
-  return JSON.parse(readFileSync(new URL(`../../templates/${name}.json`, import.meta.url), 'utf8')) as Doc;
+  return readTemplate(name) as Doc;
 }
 
 /** the document with every network's hidden layers replaced (fast tests) */

@@ -3,8 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index';
 import type { DiagnosticCode } from './diagnostics';
 import { validateGraph, type GraphLike } from './validate';
+import { readTemplate } from '../document/templates';
 
-const load = (name: string): GraphLike => JSON.parse(readFileSync(new URL(`../../templates/${name}.json`, import.meta.url), 'utf8'));
+const load = (name: string): GraphLike => readTemplate(name) as GraphLike;
 const edit = (name: string, f: (g: { nodes: any[]; edges: any[] }) => void): GraphLike => {
   const g = structuredClone(load(name)) as { nodes: any[]; edges: any[] };
   f(g);
@@ -99,6 +100,18 @@ describe('validateGraph', () => {
   it('trains names an unknown network', () => {
     const d = find(edit('gan-8gaussians', (g) => (g.nodes.find((n) => n.id === 'criticLoss').params.trains = ['critc'])), 'unknown-network');
     expect(d).toMatchObject({ nodeId: 'criticLoss' });
+  });
+
+  it('with trains empty, each objective trains what its node declares: a critic loss only the critic', () => {
+    const g = edit('gan-8gaussians', (g) => {
+      for (const n of g.nodes) if (n.params?.trains) n.params.trains = [];
+    });
+    const v = validateGraph(g, registry);
+    expect(v.ok).toBe(true);
+    expect(v.objectives.map((o) => [o.nodeId, o.trains])).toEqual([
+      ['criticLoss', ['critic']],
+      ['generatorLoss', ['generator']],
+    ]);
   });
 
   it('a network trained by no objective is a warning', () => {

@@ -234,7 +234,12 @@ export function validateGraph(doc: GraphLike, registry: NodeRegistry): Validated
         else trains.push(t);
       }
     } else {
-      trains = [...ancestors(n.id)].filter(isNetwork);
+      // the node's declared default: e.g. a critic loss trains only the critics upstream
+      const d = k.spec.defaultTrains;
+      trains = [...ancestors(n.id)].filter(isNetwork).filter((t) => {
+        const c = known.get(t)!.spec.category;
+        return (!d?.only || d.only.includes(c)) && !d?.except?.includes(c);
+      });
     }
     if (!trains.length) {
       diagnostics.push(diag('objective-trains-nothing', 'this objective trains no network: connect a network upstream of it or name one in "trains"', n.id));

@@ -1,7 +1,7 @@
 /** Search-to-add popup, opened by a double-click on the empty canvas at that point. */
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { addNode } from '../model/actions';
-import { FAMILY_COLOR, FAMILY_LABEL, searchSpecs } from '../model/registry';
+import { familyColour, familyLabel, searchSpecs } from '../model/registry';
 import { useStore } from '../model/ui';
 import { studio } from '../studio';
 
@@ -58,9 +58,9 @@ export function AddNodePopup() {
               choose(s.type);
             }}
           >
-            <span className="fam-dot" style={{ background: FAMILY_COLOR[s.family] }} />
+            <span className="fam-dot" style={{ background: familyColour(s) }} />
             <span className="add-title">{s.title}</span>
-            <span className="add-fam">{FAMILY_LABEL[s.family]}</span>
+            <span className="add-fam">{familyLabel(s)}</span>
           </div>
         ))}
         {!hits.length ? <div className="muted pad">No node matches “{q}”.</div> : null}

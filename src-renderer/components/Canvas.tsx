@@ -23,7 +23,7 @@ import {
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { NodeInstance } from '../../src-main/document/schema';
 import { addNode, connect } from '../model/actions';
-import { FAMILY_COLOR, PORT_COLOR, specOf } from '../model/registry';
+import { familyColour, PORT_COLOR, specOf } from '../model/registry';
 import { edgeId, structureOf, useEditor } from '../model/store';
 import { useStore } from '../model/ui';
 import { checkConnection, noCheck, nodeChecks, validateDoc, type NodeCheck } from '../model/validation';
@@ -424,7 +424,7 @@ export function Canvas() {
           position="bottom-right"
           pannable
           zoomable
-          nodeColor={(n) => (n.type === 'frame' ? 'transparent' : FAMILY_COLOR[specOf((n.data as { node?: NodeInstance }).node?.type ?? '')?.family ?? 'network'] ?? '#888')}
+          nodeColor={(n) => (n.type === 'frame' ? 'transparent' : familyColour(specOf((n.data as { node?: NodeInstance }).node?.type ?? '')))}
           nodeStrokeColor={(n) => (n.type === 'frame' ? '#5b6478' : 'transparent')}
           maskColor="rgba(10, 12, 18, 0.72)"
           style={{ background: '#151922', width: 180, height: 120 }}

@@ -6,7 +6,7 @@ import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { memo, useState } from 'react';
 import { describePortType, type PortDecl } from '../../nodes/core/ports';
 import type { NodeInstance } from '../../src-main/document/schema';
-import { defaultParams, FAMILY_COLOR, FAMILY_LABEL, PORT_COLOR, ROLE_COLOR, specOf, type AnyNodeSpec } from '../model/registry';
+import { defaultParams, familyColour, familyLabel, PORT_COLOR, ROLE_COLOR, specOf, type AnyNodeSpec } from '../model/registry';
 import type { NodeCheck } from '../model/validation';
 
 export interface GenNodeData extends Record<string, unknown> {
@@ -118,7 +118,7 @@ function GenNodeImpl({ data, selected, id }: NodeProps<GenFlowNode>) {
       </div>
     );
   }
-  const color = data.colorBy === 'role' ? ROLE_COLOR[spec.role] : FAMILY_COLOR[spec.family];
+  const color = data.colorBy === 'role' ? ROLE_COLOR[spec.role] : familyColour(spec);
   const inputs = Object.entries(spec.inputs);
   const outputs = Object.entries(spec.outputs);
   const rows = Math.max(inputs.length, outputs.length);
@@ -149,7 +149,7 @@ function GenNodeImpl({ data, selected, id }: NodeProps<GenFlowNode>) {
       data-type={spec.type}
     >
       <div className="gnode-head">
-        <span className="gnode-family">{data.colorBy === 'role' && spec.role !== 'none' ? spec.role : FAMILY_LABEL[spec.family]}</span>
+        <span className="gnode-family">{data.colorBy === 'role' && spec.role !== 'none' ? spec.role : familyLabel(spec)}</span>
         <span className="gnode-title">{spec.title}</span>
         <span className="gnode-id">{id}</span>
         {errors.length ? (

@@ -3,7 +3,7 @@ import katex from 'katex';
 import { memo, useMemo, useState } from 'react';
 import { describePortType } from '../../nodes/core/ports';
 import { renameNode, setMeta } from '../model/actions';
-import { FAMILY_COLOR, FAMILY_LABEL, PORT_COLOR, ROLE_LABEL, specOf } from '../model/registry';
+import { familyColour, familyLabel, PORT_COLOR, ROLE_LABEL, specOf } from '../model/registry';
 import { structureOf, useEditor } from '../model/store';
 import { nodeChecks, validateDoc } from '../model/validation';
 import { analyze, describeObjectives } from '../model/compare';
@@ -102,11 +102,11 @@ export function Inspector() {
     const g = v.nodes.get(node.id);
     body = (
       <div className="inspector-body" data-testid="inspector">
-        <div className="insp-head" style={{ ['--fam' as string]: FAMILY_COLOR[spec.family] }}>
+        <div className="insp-head" style={{ ['--fam' as string]: familyColour(spec) }}>
           <div className="insp-title">{spec.title}</div>
           <div className="insp-sub">
-            <span className="chip" style={{ background: FAMILY_COLOR[spec.family] }}>
-              {FAMILY_LABEL[spec.family]}
+            <span className="chip" style={{ background: familyColour(spec) }}>
+              {familyLabel(spec)}
             </span>
             <span className="chip chip-dim">{ROLE_LABEL[spec.role]}</span>
             <code>{spec.type}</code>

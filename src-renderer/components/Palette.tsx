@@ -1,7 +1,7 @@
 /** Node palette grouped by family, with search; drag an entry onto the canvas (or click it). */
 import { useMemo, useState } from 'react';
 import { addNode } from '../model/actions';
-import { FAMILY_COLOR, FAMILY_LABEL, PORT_COLOR, searchSpecs, specsByFamily, type AnyNodeSpec } from '../model/registry';
+import { familyColour, familyLabel, PORT_COLOR, searchSpecs, specsByFamily, type AnyNodeSpec } from '../model/registry';
 import { studio } from '../studio';
 import { canvas, NODE_MIME } from './Canvas';
 
@@ -35,7 +35,7 @@ export function PaletteItem({ spec }: { spec: AnyNodeSpec }) {
         const c = canvas.center();
         addNode(studio().editor, spec.type, { x: c.x - 120 + Math.random() * 40, y: c.y - 60 + Math.random() * 40 });
       }}
-      style={{ ['--fam' as string]: FAMILY_COLOR[spec.family] }}
+      style={{ ['--fam' as string]: familyColour(spec) }}
     >
       <span className="pal-title">{spec.title}</span>
       <PortDots spec={spec} />
@@ -57,11 +57,11 @@ export function Palette() {
       <div className="pal-scroll">
         {groups.length === 0 ? <div className="muted pad">No node matches “{q}”.</div> : null}
         {groups.map((g) => (
-          <div key={g.family ?? 'hits'} className="pal-group">
+          <div key={g.family?.id ?? 'hits'} className="pal-group">
             {g.family ? (
-              <div className="pal-family" style={{ color: FAMILY_COLOR[g.family] }}>
-                <span className="fam-dot" style={{ background: FAMILY_COLOR[g.family] }} />
-                {FAMILY_LABEL[g.family]}
+              <div className="pal-family" style={{ color: g.family.colour }}>
+                <span className="fam-dot" style={{ background: g.family.colour }} />
+                {g.family.label}
               </div>
             ) : null}
             {g.specs.map((s) => (

@@ -7,7 +7,8 @@ import { useEffect, useState } from 'react';
 import { z } from 'zod';
 import type { GraphDocument } from '../../src-main/document/schema';
 import { setParam } from '../model/actions';
-import { specOf, type AnyNodeSpec } from '../model/registry';
+import type { ParamHint } from '../../nodes/core/defineNode';
+import { defaultParams, specOf, type AnyNodeSpec } from '../model/registry';
 import { studio } from '../studio';
 
 interface JsonSchema {
@@ -70,6 +71,8 @@ interface FieldProps {
   schema: JsonSchema;
   value: unknown;
   doc: GraphDocument;
+  /** unit shown after the label (ParamHint.units) */
+  units?: string;
 }
 
 function NumberField({ nodeId, path, schema, value }: FieldProps) {
@@ -231,6 +234,7 @@ function Field(props: FieldProps) {
         {humanize(key)}
         {type === 'integer' ? <span className="field-kind">int</span> : null}
         {b ? <span className="field-bounds">{b}</span> : null}
+        {props.units ? <span className="field-units">{props.units}</span> : null}
       </label>
       <div className="field-control">{control}</div>
     </div>
@@ -240,16 +244,25 @@ function Field(props: FieldProps) {
 export function ParamForm({ nodeId, spec, params, doc }: { nodeId: string; spec: AnyNodeSpec; params: Record<string, unknown>; doc: GraphDocument }) {
   const schema = paramsSchema(spec);
   const props = Object.entries(schema.properties ?? {});
+  const defaults = defaultParams(spec);
   if (!props.length) return <div className="muted">This node has no parameters.</div>;
   return (
     <div className="param-form" data-node={nodeId}>
       {props.map(([k, s]) => {
         const v = params[k] !== undefined ? params[k] : s.default;
         const merged = s.type === 'object' && params[k] && typeof params[k] === 'object' ? { ...(s.default as object), ...(params[k] as object) } : v;
-        if (k === 'csvPath' || k === 'csvColumns') {
-          if (params.dataset !== 'csv') return null;
-        }
-        return <Field key={k} nodeId={nodeId} path={[k]} schema={s} value={merged} doc={doc} />;
+        const hint = (spec.ui as Record<string, ParamHint | undefined> | undefined)?.[k];
+        if (hint?.hidden) return null;
+        if (hint?.showWhen && !Object.entries(hint.showWhen).every(([other, vals]) => vals.includes(params[other] ?? defaults[other]))) return null;
+        const field = <Field key={k} nodeId={nodeId} path={[k]} schema={s} value={merged} doc={doc} units={hint?.units} />;
+        return hint?.advanced ? (
+          <details key={k} className="field-advanced">
+            <summary>advanced: {humanize(k)}</summary>
+            {field}
+          </details>
+        ) : (
+          field
+        );
       })}
     </div>
   );

@@ -1,7 +1,7 @@
 /** A small SVG of a graph's structure: boxes at the nodes' ui positions, lines for edges. */
 import { memo } from 'react';
 import type { GraphDocument } from '../../src-main/document/schema';
-import { FAMILY_COLOR, ROLE_COLOR, specOf } from '../model/registry';
+import { familyColour, ROLE_COLOR, specOf } from '../model/registry';
 
 const W = 230;
 function height(type: string): number {
@@ -33,7 +33,7 @@ export const Thumbnail = memo(function Thumbnail({ doc, colorBy = 'family' }: { 
       })}
       {[...boxes.entries()].map(([id, b]) => {
         const s = specOf(b.type);
-        const c = s ? (colorBy === 'role' ? ROLE_COLOR[s.role] : FAMILY_COLOR[s.family]) : '#777';
+        const c = s ? (colorBy === 'role' ? ROLE_COLOR[s.role] : familyColour(s)) : '#777';
         return (
           <g key={id}>
             <rect x={b.x} y={b.y} width={W} height={b.h} rx={16} fill="#1d2330" stroke={c} strokeWidth={6} />

@@ -22,7 +22,7 @@ export function TrainPanel() {
   const [seed, setSeed] = useState('0');
   const [sampler, setSampler] = useState<string | null>(null);
   const dataset = useMemo(() => {
-    const d = doc.nodes.find((n) => n.type === 'data.dataset');
+    const d = doc.nodes.find((n) => specOf(n.type)?.role === 'data');
     return (d?.params as { dataset?: string } | undefined)?.dataset ?? 'moons';
   }, [doc.nodes]);
 

@@ -4,6 +4,7 @@
  * training, sampler cost.
  */
 import type { GraphDocument } from '../../src-main/document/schema';
+import type { NodeFacts } from '../../nodes/core/defineNode';
 import { specOf } from './registry';
 import { validateDoc } from './validation';
 
@@ -18,20 +19,24 @@ export interface Analysis {
   errors: number;
 }
 
-const LIKELIHOOD: Record<string, { kind: Analysis['likelihood']['kind']; text: string }> = {
-  'loss.nll': { kind: 'exact', text: 'exact log-likelihood (change of variables), trained by maximum likelihood' },
-  'loss.elbo': { kind: 'bound', text: 'a lower bound on the log-likelihood (the ELBO), not the exact value' },
-  'loss.epsilonMse': { kind: 'bound', text: 'no exact likelihood: a reweighted variational bound, trained as noise regression' },
-  'loss.ganCritic': { kind: 'none', text: 'no likelihood at all: trained adversarially, an implicit model' },
-  'loss.ganGenerator': { kind: 'none', text: 'no likelihood at all: trained adversarially, an implicit model' },
-};
+const RANK = { exact: 2, bound: 1, none: 0 } as const;
 
 export function analyze(doc: GraphDocument): Analysis {
   const v = validateDoc(doc);
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
   const spec = (id: string) => specOf(byId.get(id)?.type ?? '');
-  const types = new Set(doc.nodes.map((n) => n.type));
-  const families = new Set(doc.nodes.map((n) => specOf(n.type)?.family));
+  // every node's own structural facts (NodeSpec.describe), from its params and input shapes
+  const facts = doc.nodes.map((n) => {
+    const sp = specOf(n.type);
+    const g = v.nodes.get(n.id);
+    let f: NodeFacts = {};
+    try {
+      f = (sp?.describe?.((g?.params ?? sp.params.safeParse(n.params ?? {}).data ?? {}) as never, (g?.inShapes ?? {}) as never) ?? {}) as NodeFacts;
+    } catch {
+      f = {};
+    }
+    return { id: n.id, spec: sp, facts: f };
+  });
 
   const objectives = v.objectives.map((o) => {
     const n = byId.get(o.nodeId);
@@ -41,52 +46,24 @@ export function analyze(doc: GraphDocument): Analysis {
   objectives.sort((a, b) => a.order - b.order);
   const networks = doc.nodes.filter((n) => specOf(n.type)?.role === 'network').map((n) => n.id);
 
-  const critics = doc.nodes.filter((n) => specOf(n.type)?.family === 'critic').map((n) => n.id);
+  const critics = doc.nodes.filter((n) => specOf(n.type)?.category === 'critic').map((n) => n.id);
   const adversarial = objectives.length > 1 && critics.some((c) => objectives.some((o) => o.trains.includes(c))) && objectives.some((o) => !o.trains.some((t) => critics.includes(t)));
 
-  let latent: Analysis['latent'];
-  if (families.has('encoder')) latent = { has: true, text: 'latent variable z with an inferred posterior q(z|x) (an encoder)' };
-  else if (families.has('flow')) latent = { has: true, text: 'bijective latent: z = f(x) has the data dimension and is computed exactly, no encoder needed' };
-  else if (families.has('diffusion') || families.has('schedule')) latent = { has: true, text: 'latents are noised copies x_1..x_T of the data, same dimension, fixed forward process' };
-  else if (families.has('prior') && (families.has('decoder') || families.has('network'))) latent = { has: true, text: 'latent noise z ~ p(z) pushed through a generator, no encoder (no inference of z from x)' };
-  else latent = { has: false, text: 'no latent variable' };
+  const latentFact = facts.map((f) => f.facts.latent).filter((l) => l !== undefined).sort((a, b) => b.rank - a.rank)[0];
+  const latent: Analysis['latent'] = latentFact ? { has: true, text: latentFact.text } : { has: false, text: 'no latent variable' };
 
-  const lossTypes = [...types].filter((t) => specOf(t)?.role === 'objective');
-  const lk = lossTypes.map((t) => LIKELIHOOD[t]).find(Boolean) ?? { kind: 'none' as const, text: lossTypes.length ? 'unknown' : 'no objective' };
-  const likelihood = lossTypes.includes('loss.nll') ? LIKELIHOOD['loss.nll']! : lk;
+  const hasObjective = facts.some((f) => f.spec?.role === 'objective');
+  const likelihood: Analysis['likelihood'] = facts
+    .map((f) => f.facts.likelihood)
+    .filter((l) => l !== undefined)
+    .sort((a, b) => RANK[b.kind] - RANK[a.kind])[0] ?? { kind: 'none', text: hasObjective ? 'unknown' : 'no objective' };
 
   const samplers = v.samplers.length ? v.samplers : doc.nodes.filter((n) => specOf(n.type)?.role === 'sampler').map((n) => n.id);
   const samplerInfo = samplers.map((id) => {
-    const n = byId.get(id)!;
-    const s = specOf(n.type);
-    const g = v.nodes.get(id);
-    const sched = g?.inShapes['schedule'];
-    const T = sched?.kind === 'Schedule' ? sched.T : undefined;
-    const params = (g?.params ?? n.params) as { steps?: number };
-    let calls: number | undefined;
-    let text: string;
-    switch (n.type) {
-      case 'sampler.oneShot':
-        calls = 1;
-        text = 'one pass: z ~ prior, x = G(z)';
-        break;
-      case 'sampler.flow':
-        calls = 1;
-        text = 'one pass through the inverse flow';
-        break;
-      case 'sampler.ddpm':
-        calls = T;
-        text = `${T ?? 'T'} denoising steps (one network call each)`;
-        break;
-      case 'sampler.ddim':
-        calls = T !== undefined && params.steps !== undefined ? Math.min(params.steps, T) : params.steps;
-        text = `${calls ?? '?'} DDIM steps on a sub-sequence of the ${T ?? 'T'} training steps`;
-        break;
-      default:
-        calls = params.steps;
-        text = calls ? `${calls} steps` : 'iterative';
-    }
-    return { id, title: s?.title ?? n.type, calls, text };
+    const f = facts.find((x) => x.id === id)!;
+    const params = (v.nodes.get(id)?.params ?? byId.get(id)?.params ?? {}) as { steps?: number };
+    const info = f.facts.sampler ?? { calls: params.steps, text: params.steps ? `${params.steps} steps` : 'iterative' };
+    return { id, title: f.spec?.title ?? byId.get(id)!.type, calls: info.calls, text: info.text };
   });
 
   return {

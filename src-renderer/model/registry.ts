@@ -1,39 +1,19 @@
 /** Node specs as the studio sees them: palette groups, colours, ports and defaults. */
-import { registry, type AnyNodeSpec } from '../../nodes/index';
-import { FAMILIES, type Family, type Role } from '../../nodes/core/defineNode';
+import { registry, type AnyNodeSpec, type FamilyModule } from '../../nodes/index';
+import { CATEGORIES, type Category, type Role } from '../../nodes/core/defineNode';
 import { describePortType, type PortDecl, type PortKind } from '../../nodes/core/ports';
 
-export { registry, FAMILIES };
-export type { AnyNodeSpec, Family, Role };
+export { registry, CATEGORIES };
+export type { AnyNodeSpec, Category, FamilyModule, Role };
 
-export const FAMILY_LABEL: Record<Family, string> = {
-  data: 'Data',
-  prior: 'Prior',
-  network: 'Network',
-  encoder: 'Encoder',
-  decoder: 'Decoder / generator',
-  flow: 'Flow',
-  critic: 'Critic',
-  schedule: 'Schedule',
-  diffusion: 'Diffusion',
-  sampler: 'Sampler',
-  loss: 'Loss',
-};
+const UNKNOWN_FAMILY = { id: 'unknown', label: 'Unknown', colour: '#777777' };
 
-/** one hue per family, readable on the dark canvas */
-export const FAMILY_COLOR: Record<Family, string> = {
-  data: '#2bb3a3',
-  prior: '#9575ff',
-  network: '#4f8ff7',
-  encoder: '#5ec8f2',
-  decoder: '#c86dd7',
-  flow: '#62c46a',
-  critic: '#f0605d',
-  schedule: '#f5a23c',
-  diffusion: '#e6c84a',
-  sampler: '#35c9c0',
-  loss: '#f05c9c',
-};
+/** the family module that declares a node type (its label and colour) */
+export function familyOfSpec(spec: AnyNodeSpec | undefined): Pick<FamilyModule, 'id' | 'label' | 'colour'> {
+  return (spec && registry.familyOf(spec.type)) || UNKNOWN_FAMILY;
+}
+export const familyColour = (spec: AnyNodeSpec | undefined): string => familyOfSpec(spec).colour;
+export const familyLabel = (spec: AnyNodeSpec | undefined): string => familyOfSpec(spec).label;
 
 export const PORT_COLOR: Record<PortKind, string> = {
   Tensor: '#7cc4ff',
@@ -66,13 +46,13 @@ export function specOf(type: string): AnyNodeSpec | undefined {
 
 export const ALL_SPECS: readonly AnyNodeSpec[] = registry.all();
 
-export function specsByFamily(): { family: Family; specs: AnyNodeSpec[] }[] {
-  return FAMILIES.map((family) => ({ family, specs: ALL_SPECS.filter((s) => s.family === family) })).filter((g) => g.specs.length > 0);
+export function specsByFamily(): { family: FamilyModule; specs: AnyNodeSpec[] }[] {
+  return registry.families().map((family) => ({ family, specs: [...family.nodes] })).filter((g) => g.specs.length > 0);
 }
 
 /** text a search box matches against */
 export function searchText(s: AnyNodeSpec): string {
-  return `${s.title} ${s.type} ${s.family} ${FAMILY_LABEL[s.family]} ${s.role} ${s.math.explain}`.toLowerCase();
+  return `${s.title} ${s.type} ${s.category} ${familyLabel(s)} ${s.role} ${s.math.explain}`.toLowerCase();
 }
 
 /** ranked search: title prefix, then title/type substring, then anywhere (all words must match) */
@@ -85,7 +65,7 @@ export function searchSpecs(query: string): AnyNodeSpec[] {
     const hay = searchText(s);
     if (!words.every((w) => hay.includes(w))) continue;
     const title = s.title.toLowerCase();
-    const score = title.startsWith(q) ? 0 : title.includes(q) || s.type.toLowerCase().includes(q) ? 1 : s.family.startsWith(q) ? 2 : 3;
+    const score = title.startsWith(q) ? 0 : title.includes(q) || s.type.toLowerCase().includes(q) ? 1 : s.category.startsWith(q) || familyLabel(s).toLowerCase().startsWith(q) ? 2 : 3;
     scored.push({ s, score });
   }
   return scored.sort((a, b) => a.score - b.score || a.s.title.localeCompare(b.s.title)).map((x) => x.s);
@@ -100,7 +80,7 @@ export function portLabel(decl: PortDecl): string {
   return describePortType(decl.type);
 }
 
-/** a short id stem for new nodes of a type: `flow.affineCoupling` -> `affineCoupling` */
+/** a short id stem for new nodes of a type: `family.nodeName` -> `nodeName` */
 export function idStem(type: string): string {
   const last = type.split('.').pop() ?? 'node';
   return last.replace(/[^A-Za-z0-9_-]/g, '') || 'node';
