@@ -116,8 +116,12 @@ export type ExportDecl = { kind: TargetKind; doc?: string } & ({ port: string; i
 
 /** what a node contributes to the held-out evaluation of a trained graph */
 export type EvaluatorDecl =
-  /** held-out NLL (nats per example) of the Dist on input `dist`, on the data feeding input `data` */
-  | { kind: 'nll'; dist: string; data: string }
+  /**
+   * held-out NLL (nats per example) of a Dist: `dist` names an input of the node (the Dist
+   * driving it) or one of its outputs; the data is what drives input `data` (default: the
+   * graph's first data node)
+   */
+  | { kind: 'nll'; dist: string; data?: string }
   /** held-out loss terms of this objective; `metric` = the sum of `sum` (e.g. negElbo = recon + kl) */
   | { kind: 'terms'; metric: string; sum: string[]; report: string[] };
 

@@ -3,6 +3,7 @@ import { defineNode, InferError } from '../core/defineNode';
 import { rowZeros, type FnValue, type ScheduleValue } from '../core/values';
 import { posteriorVariance } from './schedules';
 import { SAMPLES_OUT, samplerFn } from '../core/samplerShapes';
+import { runStepper } from '../core/stepper';
 
 /**
  * DDPM ancestral sampling (Ho et al. 2020, algorithm 2):
@@ -61,13 +62,16 @@ export const ddpmSampler = defineNode({
     const { ops } = ctx;
     if (!built) throw new Error(`${ctx.nodeId}: the schedule must be known before sampling`);
     const f: FnValue<any> = inputs.denoiser;
-    const xT = ops.randomNormal([ctx.batchSize, ...f.in]);
-    const [x0] = ops.loop(built.n, [xT], (i, [x]) => {
-      const t = ops.add(rowZeros(ops, x), ops.gather(built.t, i));
-      const eps = f.call(x, t);
-      const mean = ops.mul(ops.sub(x, ops.mul(eps, ops.gather(built.b, i))), ops.gather(built.a, i));
-      return [ops.add(mean, ops.mul(ops.randomNormalLike(x), ops.gather(built.sigma, i)))];
+    const samples = runStepper(ops, {
+      steps: built.n,
+      init: () => [ops.randomNormal([ctx.batchSize, ...f.in])],
+      step: (i, [x]) => {
+        const t = ops.add(rowZeros(ops, x!), ops.gather(built.t, i));
+        const eps = f.call(x!, t);
+        const mean = ops.mul(ops.sub(x!, ops.mul(eps, ops.gather(built.b, i))), ops.gather(built.a, i));
+        return [ops.add(mean, ops.mul(ops.randomNormalLike(x!), ops.gather(built.sigma, i)))];
+      },
     });
-    return { samples: x0 };
+    return { samples };
   },
 });

@@ -42,6 +42,7 @@ export interface DataProgram {
 }
 
 export type Evaluator =
+  /** `objective`: the node that declared it */
   | { kind: 'nll'; objective: string; dist: PortRef; data: string }
   | { kind: 'terms'; objective: string; metric: string; sum: string[]; report: string[] }
   | { kind: 'samples'; sampler: string; data: string };
@@ -114,15 +115,18 @@ export function compile(graph: ValidatedGraph): Program {
     });
   const evaluators: Evaluator[] = [];
   const firstData = data[0]?.nodeId;
-  // what each objective declares it can be evaluated by (held-out NLL, loss terms)
-  for (const o of objectives) {
-    const n = graph.nodes.get(o.nodeId)!;
+  // what each node declares it can be evaluated by (held-out NLL, an objective's loss terms)
+  const objectiveIds = new Set(objectives.map((o) => o.nodeId));
+  for (const id of graph.order) {
+    const n = graph.nodes.get(id)!;
     for (const e of n.spec.evaluators ?? []) {
       if (e.kind === 'nll') {
-        const dist = n.inputs[e.dist];
-        const x = n.inputs[e.data];
-        if (dist && x) evaluators.push({ kind: 'nll', objective: o.nodeId, dist, data: x.node });
-      } else evaluators.push({ kind: 'terms', objective: o.nodeId, metric: e.metric, sum: e.sum, report: e.report });
+        const dist = n.inputs[e.dist] ?? (n.outShapes[e.dist]?.kind === 'Dist' ? { node: id, port: e.dist } : undefined);
+        const x = e.data !== undefined ? n.inputs[e.data]?.node : firstData;
+        if (dist && x && !evaluators.some((v) => v.kind === 'nll' && v.dist.node === dist.node && v.dist.port === dist.port)) {
+          evaluators.push({ kind: 'nll', objective: id, dist, data: x });
+        }
+      } else if (objectiveIds.has(id)) evaluators.push({ kind: 'terms', objective: id, metric: e.metric, sum: e.sum, report: e.report });
     }
   }
   if (firstData) for (const s of samplers) evaluators.push({ kind: 'samples', sampler: s.nodeId, data: firstData });
