@@ -3,13 +3,10 @@
  * of the same model (the DDPM template's denoiser: sinusoidal time embedding + SiLU MLP,
  * epsilon-MSE, Adam), on the same backend, interleaved in one run so machine noise hits both.
  */
-import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../nodes/index';
-import { compile } from '../src-main/compile/compile';
+import { loadProgramOrThrow } from '../src-main/compile/loadProgram';
 import { Rng } from '../src-main/data/rng';
 import { sampleToy } from '../src-main/data/toy';
-import { validateGraph } from '../src-main/graph/validate';
 import { initialValues } from '../src-main/runtime/ParamStore';
 import { Trainer, type DataFeed } from '../src-main/runtime/Trainer';
 import { readTemplate } from '../src-main/document/templates';
@@ -70,7 +67,7 @@ function handWritten(seed: number) {
 
 function compiled(seed: number) {
   const doc = template();
-  const program = compile(validateGraph(doc, registry));
+  const { program } = loadProgramOrThrow(doc, (m) => new Error(m));
   const held = new Rng(1);
   const feed: DataFeed = { dim: 2, batch: (n, rng) => sampleToy('swissroll', n, rng), heldOut: (n) => sampleToy('swissroll', n, held) };
   const trainer = new Trainer(program, new Map([['data', feed]]), { seed, batchSize: B });

@@ -3,11 +3,9 @@
  * backend (default wasm) and checks the bars its family declares (nodes/<family>/index.ts), as a table.
  * GENLOOM_TEMPLATES=vae-moons,gan-8gaussians limits the set; GENLOOM_STEPS_SCALE=0.5 scales steps.
  */
-import { readFileSync } from 'node:fs';
 import { registry } from '../nodes/index';
-import { compile } from '../src-main/compile/compile';
+import { loadProgramOrThrow } from '../src-main/compile/loadProgram';
 import { evaluateRun } from '../src-main/eval/evaluate';
-import { validateGraph } from '../src-main/graph/validate';
 import { initBackend } from '../src-main/runtime/backend';
 import { createFeeds } from '../src-main/runtime/feeds';
 import { Trainer } from '../src-main/runtime/Trainer';
@@ -27,7 +25,7 @@ console.log(`backend: ${backend}`);
 for (const name of Object.keys(BARS)) {
   if (only && !only.includes(name)) continue;
   const doc = readTemplate(name) as any;
-  const program = compile(validateGraph(doc, registry));
+  const { program } = loadProgramOrThrow(doc, (m) => new Error(`${name}: ${m}`));
   const seed = 0;
   const feeds = createFeeds(program, { seed });
   const trainer = new Trainer(program, feeds, { seed, batchSize: doc.meta.training.batchSize });

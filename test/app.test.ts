@@ -3,7 +3,7 @@
  * handler failures) and the handlers (templates, validate, files, autosave, training
  * bookkeeping with a fake host).
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

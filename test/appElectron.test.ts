@@ -240,7 +240,6 @@ describe('Electron main process', () => {
 
   it('trains in a utilityProcess and sends its events to the window', async () => {
     const handler = m.handlers.get(CALL_CHANNEL)!;
-    const { readFile } = await import('node:fs/promises');
     const doc = readTemplate('vae-moons') as any;
     const r = await handler(trusted, { id: 5, method: 'startTraining', params: { doc, steps: 30 } });
     expect(r.ok).toBe(true);

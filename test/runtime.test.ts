@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { spawn } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrainEvent, TrainRequestInput } from '../src-main/runtime/protocol';
+import { readTemplate } from '../src-main/document/templates';
 import { readCheckpoint, readLatestCheckpoint, readMetrics } from '../src-main/runtime/runFolder';
 import { runTraining, type TrainControl } from '../src-main/runtime/trainLoop';
 import { startTraining, type StoppedEvent } from '../src-main/runtime/TrainingSession';
@@ -29,7 +30,7 @@ afterAll(async () => {
 
 /** a template with every network shrunk to one hidden layer of 32 */
 function template(name: string): any {
-  const doc = JSON.parse(readFileSync(join(ROOT, 'templates', `${name}.json`), 'utf8'));
+  const doc = readTemplate(name) as any;
   for (const n of doc.nodes) if (Array.isArray(n.params.hidden)) n.params.hidden = [32];
   return doc;
 }

@@ -1,5 +1,4 @@
 /** Trains a template in-process for tests: optional param overrides per node, fixed seed. */
-import { readFileSync } from 'node:fs';
 import { registry } from '../nodes/index';
 import { compile, type Program } from '../src-main/compile/compile';
 import { validateGraph } from '../src-main/graph/validate';

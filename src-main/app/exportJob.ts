@@ -8,11 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { registry } from '../../nodes/index';
-import { compile } from '../compile/compile';
-import { formatDocumentErrors, parseDocument } from '../document/index';
-import { formatDiagnostic } from '../graph/diagnostics';
-import { validateGraph } from '../graph/validate';
+import { loadProgram } from '../compile/loadProgram';
 
 export const ExportJob = z.object({
   /** the run's graph document (parsed JSON) */
@@ -36,11 +32,9 @@ export type ExportReply = { ok: true; result: ExportOutcome } | { ok: false, mes
 
 export async function runExportJob(input: ExportJob): Promise<ExportOutcome> {
   const job = ExportJob.parse(input);
-  const parsed = parseDocument(JSON.stringify(job.doc) ?? 'null', registry);
-  if (!parsed.ok) throw new Error(`the run's graph has errors:\n${formatDocumentErrors(parsed.errors)}`);
-  const graph = validateGraph(parsed.doc, registry);
-  if (!graph.ok) throw new Error(`the run's graph has errors:\n${graph.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}`);
-  const program = compile(graph);
+  const loaded = loadProgram(job.doc ?? null);
+  if (!loaded.ok) throw new Error(`the run's graph has errors:\n${loaded.message}`);
+  const { program } = loaded;
 
   const [mod, { readLatestCheckpoint, writeFileAtomic }, { initBackend }] = await Promise.all([
     import('../export/exportModel'),
@@ -48,7 +42,7 @@ export async function runExportJob(input: ExportJob): Promise<ExportOutcome> {
     import('../runtime/backend'),
   ]);
   const ckpt = await readLatestCheckpoint(job.runDir);
-  const model = mod.exportOnnx(program, ckpt.weights, job.target, { noise: job.noise, meta: { document: parsed.doc, trainingSteps: ckpt.step } });
+  const model = mod.exportOnnx(program, ckpt.weights, job.target, { noise: job.noise, meta: { document: loaded.doc, trainingSteps: ckpt.step } });
   await mkdir(dirname(job.path), { recursive: true });
   await writeFileAtomic(job.path, model.bytes);
   await initBackend();

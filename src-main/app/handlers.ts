@@ -9,14 +9,13 @@
  * Electron); each run's events are forwarded as API events `{ event: 'train', runId, payload }`.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, stat, unlink } from 'node:fs/promises';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { mkdir, readFile, stat, unlink } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { registry } from '../../nodes/index';
 import type { ApiEvent, MethodName, Result } from '../api/contract';
-import { compile, programToString, type Program } from '../compile/compile';
+import { programToString, type Program } from '../compile/compile';
+import { loadProgram } from '../compile/loadProgram';
 import { formatDocumentErrors, loadDocumentFile, parseDocument, saveDocumentFile, type DocumentError, type GraphDocument } from '../document/index';
-import { formatDiagnostic } from '../graph/diagnostics';
-import { validateGraph } from '../graph/validate';
 import { REPO_ROOT } from '../document/templates';
 import type { TrainEvent, TrainRequestInput } from '../runtime/protocol';
 import { readJsonIfPresent, writeJsonAtomic } from './atomicFile';
@@ -156,14 +155,12 @@ function parseOrThrow(doc: unknown, what: string): GraphDocument {
 }
 
 function compileOrThrow(doc: GraphDocument, what: string): Program {
-  const graph = validateGraph(doc, registry);
-  if (!graph.ok) {
-    const errors = graph.diagnostics.filter((d) => d.severity === 'error');
-    throw new HandlerError(`${what}: the graph has ${errors.length} error(s):\n${errors.map(formatDiagnostic).join('\n')}`, {
-      diagnostics: graph.diagnostics,
-    });
+  const r = loadProgram(doc);
+  if (!r.ok) {
+    if (r.stage === 'document') throw new HandlerError(`${what}: the document has errors:\n${r.message}`, { documentErrors: plainDocumentErrors(r.errors) });
+    throw new HandlerError(`${what}: ${r.message}`, { diagnostics: r.diagnostics });
   }
-  return compile(graph);
+  return r.program;
 }
 
 async function defaultTrainingHost(request: TrainRequestInput): Promise<TrainingSessionLike> {
@@ -294,15 +291,9 @@ export function createStudio(ctx: StudioContext): Studio {
     },
 
     async validate({ doc }) {
-      const parsed = parseDocument(toText(doc), registry);
-      if (!parsed.ok) return { ok: false, diagnostics: [], documentErrors: plainDocumentErrors(parsed.errors) };
-      const graph = validateGraph(parsed.doc, registry);
-      if (!graph.ok) return { ok: false, diagnostics: graph.diagnostics };
-      try {
-        return { ok: true, diagnostics: graph.diagnostics, program: programToString(compile(graph)) };
-      } catch (e) {
-        return { ok: false, diagnostics: [...graph.diagnostics, { code: 'compile-error', severity: 'error', message: errText(e) }] };
-      }
+      const r = loadProgram(doc ?? null);
+      if (r.ok) return { ok: true, diagnostics: r.graph.diagnostics, program: programToString(r.program) };
+      return r.stage === 'document' ? { ok: false, diagnostics: [], documentErrors: plainDocumentErrors(r.errors) } : { ok: false, diagnostics: r.diagnostics };
     },
 
     async openFile({ path }) {

@@ -15,7 +15,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { NO_ID, TOKEN_PARAM, WS_PATH, type ApiEvent } from '../api/contract';
 import { createDispatcher } from './dispatch';

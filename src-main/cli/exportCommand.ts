@@ -11,13 +11,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { registry } from '../../nodes/index';
-import { compile, CompileError, type Program } from '../compile/compile';
-import { createNodeTypeLookup, formatDocumentErrors, parseDocument } from '../document/index';
+import type { Program } from '../compile/compile';
+import { loadProgram } from '../compile/loadProgram';
 import { runOnnxChecker, type CheckerResult } from '../export/checker';
 import { ExportError, exportOnnx, formatParityReport, listTargets, parityCheck, TARGET_KINDS, type TargetParityReport } from '../export/exportModel';
-import { validateGraph } from '../graph/validate';
-import { formatDiagnostic } from '../graph/diagnostics';
 import { BACKENDS, initBackend, type BackendName } from '../runtime/backend';
 import { readLatestCheckpoint, readMetrics, readRunGraph } from '../runtime/runFolder';
 
@@ -89,18 +86,9 @@ export async function loadRunProgram(runDir: string): Promise<{ program: Program
   } catch (e) {
     return { error: (e as Error).message };
   }
-  const parsed = parseDocument(JSON.stringify(raw), createNodeTypeLookup(registry.all()), { fileName: `${runDir}/graph.json` });
-  if (!parsed.ok) return { error: formatDocumentErrors(parsed.errors, `${runDir}/graph.json`) };
-  const graph = validateGraph(parsed.doc, registry);
-  if (!graph.ok) {
-    return { error: `the run's graph has errors:\n${graph.diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n')}` };
-  }
-  try {
-    return { program: compile(graph), doc: parsed.doc };
-  } catch (e) {
-    if (e instanceof CompileError) return { error: e.message };
-    throw e;
-  }
+  const loaded = loadProgram(raw, { fileName: `${runDir}/graph.json` });
+  if (!loaded.ok) return { error: loaded.stage === 'document' ? loaded.message : `the run's ${loaded.message.replace(/^the /, '')}` };
+  return { program: loaded.program, doc: loaded.doc };
 }
 
 /** the metrics at export time: the last evaluation line, plus the checkpoint's losses */

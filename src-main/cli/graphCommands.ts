@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { templatePath, TEMPLATE_NAMES } from '../document/templates';
 import { formatDocumentErrors, parseDocument, type GraphDocument } from '../document/index';
 import { registry } from '../../nodes/index';
-import { compile, programToString } from '../compile/compile';
+import { programToString, type Program } from '../compile/compile';
+import { loadProgram } from '../compile/loadProgram';
 import { formatDiagnostic } from '../graph/diagnostics';
 import { validateGraph, type ValidatedGraph } from '../graph/validate';
 import { args, BadInputError } from './args';
@@ -39,7 +40,7 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     }
     throw e;
   }
-  const g = validateGraph(doc, registry);
+  const g = validateGraph(doc, registry, { parsed: true });
   if (values.json) {
     io.out(JSON.stringify({ ok: g.ok, file, diagnostics: g.diagnostics }));
   } else {
@@ -51,10 +52,10 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
 }
 
 /** validates and compiles, or throws BadInputError listing the diagnostics */
-export function compileOrExplain(doc: GraphDocument, file: string): { graph: ValidatedGraph; program: ReturnType<typeof compile> } {
-  const graph = validateGraph(doc, registry);
-  if (!graph.ok) throw new BadInputError(`${file} has errors:\n${graph.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
-  return { graph, program: compile(graph) };
+export function compileOrExplain(doc: GraphDocument, file: string): { graph: ValidatedGraph; program: Program } {
+  const r = loadProgram(doc, { fileName: file });
+  if (!r.ok) throw new BadInputError(`${file} has errors:\n${r.stage === 'document' ? r.message : r.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
+  return { graph: r.graph, program: r.program };
 }
 
 export async function infoCommand(argv: string[], io: Io): Promise<number> {

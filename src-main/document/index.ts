@@ -5,7 +5,7 @@ export { renderPath } from './errors';
 export type { NodeTypeInfo, NodeTypeLookup } from './lookup';
 export { createNodeTypeLookup } from './lookup';
 export { DOCUMENT_MIGRATIONS, DOCUMENT_MIGRATION_NOTES, MigrationError } from './migrations';
-export { parseDocument, type ParseDocumentOptions, type ParseDocumentResult } from './parseDocument';
+export { parseDocument, parseDocumentValue, type ParseDocumentOptions, type ParseDocumentResult } from './parseDocument';
 export { serializeDocument } from './serializeDocument';
 export { loadDocumentFile, saveDocumentFile, DocumentSaveError } from './documentFile';
 export { formatDocumentErrors } from './formatErrors';

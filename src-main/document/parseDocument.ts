@@ -312,22 +312,29 @@ function check(doc: GraphDocument, registry: NodeTypeLookup, notes: string[]): R
  */
 export function parseDocument(text: string, registry: NodeTypeLookup, opts: ParseDocumentOptions = {}): ParseDocumentResult {
   const fileName = opts.fileName;
+  if (typeof text !== 'string') {
+    return fail([{ code: 'bad-json', path: '', message: `expected JSON text, received ${describeValue(text)}` }], fileName);
+  }
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // byte order mark
+  let root: unknown;
   try {
-    if (typeof text !== 'string') {
-      return fail([{ code: 'bad-json', path: '', message: `expected JSON text, received ${describeValue(text)}` }], fileName);
-    }
-    const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // byte order mark
-    let root: unknown;
-    try {
-      root = JSON.parse(source);
-    } catch (e) {
-      return fail([badJson(source, e)], fileName);
-    }
+    root = JSON.parse(source);
+  } catch (e) {
+    return fail([badJson(source, e)], fileName);
+  }
+  return parseDocumentValue(root, registry, opts);
+}
+
+/** the same for a value already decoded from JSON (an IPC message, a run's graph.json) */
+export function parseDocumentValue(root: unknown, registry: NodeTypeLookup, opts: ParseDocumentOptions = {}): ParseDocumentResult {
+  const fileName = opts.fileName;
+  try {
     const notDoc = notGenloom(root);
     if (notDoc) return fail([notDoc], fileName);
 
     const notes: string[] = [];
-    const migrated = migrateDocument(root as Record<string, unknown>, notes);
+    // migrations rewrite the document: never the caller's value
+    const migrated = migrateDocument(structuredClone(root) as Record<string, unknown>, notes);
     if (!migrated.ok) return fail([migrated.error], fileName);
 
     const parsed = GraphDocumentSchema.safeParse(migrated.doc, DOCUMENT_PARSE_CONTEXT);

@@ -14,6 +14,7 @@ export const DIAGNOSTIC_CODES = {
   'objective-trains-nothing': 'error',
   'unknown-network': 'error',
   'sampler-cannot-run': 'error',
+  'compile-error': 'error',
   'network-untrained': 'warning',
   'no-objective': 'warning',
   'no-sampler': 'warning',

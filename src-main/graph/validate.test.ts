@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registry } from '../../nodes/index';
 import type { DiagnosticCode } from './diagnostics';

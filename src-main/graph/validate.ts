@@ -48,7 +48,15 @@ export interface ValidatedGraph {
 const fmtZodPath = (path: readonly PropertyKey[]) =>
   path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i ? '.' : ''}${String(k)}`)).join('');
 
-export function validateGraph(doc: GraphLike, registry: NodeRegistry): ValidatedGraph {
+export interface ValidateOptions {
+  /**
+   * the document came from parseDocument: its params are already parsed (defaults filled
+   * in, migrated), so they are trusted instead of parsed a second time
+   */
+  parsed?: boolean;
+}
+
+export function validateGraph(doc: GraphLike, registry: NodeRegistry, opts: ValidateOptions = {}): ValidatedGraph {
   const diagnostics: Diagnostic[] = [];
   const known = new Map<string, { spec: AnyNodeSpec; params: any; type: string }>();
   const broken = new Set<string>();
@@ -59,6 +67,10 @@ export function validateGraph(doc: GraphLike, registry: NodeRegistry): Validated
     if (!spec) {
       diagnostics.push(diag('unknown-type', `unknown node type "${n.type}"`, n.id));
       broken.add(n.id);
+      continue;
+    }
+    if (opts.parsed) {
+      known.set(n.id, { spec, params: n.params ?? {}, type: n.type });
       continue;
     }
     const parsed = spec.params.safeParse(n.params ?? {});

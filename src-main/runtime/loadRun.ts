@@ -4,11 +4,8 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { registry } from '../../nodes/index';
-import { compile, type Program } from '../compile/compile';
-import { formatDocumentErrors, parseDocument } from '../document/index';
-import { formatDiagnostic } from '../graph/diagnostics';
-import { validateGraph } from '../graph/validate';
+import type { Program } from '../compile/compile';
+import { loadProgram } from '../compile/loadProgram';
 import { initBackend, type BackendName } from './backend';
 import { createFeeds, type Feed } from './feeds';
 import { readLatestCheckpoint, readRunGraph, type Checkpoint } from './runFolder';
@@ -33,11 +30,9 @@ export async function loadRun(dir: string, opts: { backend?: BackendName } = {})
   const runDir = path.resolve(dir);
   if (!existsSync(path.join(runDir, 'graph.json'))) throw new RunFolderError(`${runDir} is not a run folder (no graph.json)`);
   const raw = await readRunGraph(runDir);
-  const parsed = parseDocument(JSON.stringify(raw), registry, { fileName: path.join(runDir, 'graph.json') });
-  if (!parsed.ok) throw new RunFolderError(formatDocumentErrors(parsed.errors, path.join(runDir, 'graph.json')));
-  const graph = validateGraph(parsed.doc, registry);
-  if (!graph.ok) throw new RunFolderError(`the run's graph has errors:\n${graph.diagnostics.map(formatDiagnostic).join('\n')}`);
-  const program = compile(graph);
+  const loaded = loadProgram(raw, { fileName: path.join(runDir, 'graph.json') });
+  if (!loaded.ok) throw new RunFolderError(loaded.stage === 'document' ? loaded.message : `the run's ${loaded.message.replace(/^the /, '')}`);
+  const { program } = loaded;
   const checkpoint = await readLatestCheckpoint(runDir);
   const { backend } = await initBackend(opts.backend);
   const feeds = createFeeds(program, { seed: checkpoint.state.seed });
@@ -46,7 +41,7 @@ export async function loadRun(dir: string, opts: { backend?: BackendName } = {})
   trainer.step = checkpoint.step;
   return {
     runDir,
-    doc: parsed.doc,
+    doc: loaded.doc,
     program,
     trainer,
     feeds,

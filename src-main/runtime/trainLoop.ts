@@ -16,14 +16,9 @@
  * runTraining never throws: every failure ends in exactly one 'stopped' event.
  */
 import * as tf from '@tensorflow/tfjs';
-import { registry } from '../../nodes/index';
-import { compile, programToString, type Program } from '../compile/compile';
-import { formatDocumentErrors } from '../document/formatErrors';
-import { parseDocument } from '../document/parseDocument';
-import type { GraphDocument } from '../document/schema';
+import { programToString, type Program } from '../compile/compile';
+import { loadProgram } from '../compile/loadProgram';
 import { serializeDocument } from '../document/serializeDocument';
-import { formatDiagnostic } from '../graph/diagnostics';
-import { validateGraph } from '../graph/validate';
 import { initBackend } from './backend';
 import { createFeeds, type Feed } from './feeds';
 import { TrainRequest, type TrainEvent, type TrainRequestInput } from './protocol';
@@ -135,23 +130,13 @@ export async function runTraining(
       if (!request.resume) return finish({ step, reason: 'error', message: 'the training request has no graph document' });
       docJson = await readRunGraph(runDir);
     }
-    const parsed = parseDocument(typeof docJson === 'string' ? docJson : JSON.stringify(docJson), registry);
-    if (!parsed.ok) {
-      return finish({ step, reason: 'error', message: `the graph document is invalid:\n${formatDocumentErrors(parsed.errors)}` });
+    // the host sent a value (text only at the wire): one pass through the pipeline
+    const loaded = loadProgram(docJson);
+    if (!loaded.ok) {
+      return finish({ step, reason: 'error', message: loaded.stage === 'document' ? `the graph document is invalid:\n${loaded.message}` : loaded.message });
     }
-    const doc: GraphDocument = parsed.doc;
-    for (const note of parsed.migrated) warn(`document migrated: ${note}`);
-    const graph = validateGraph(doc, registry);
-    for (const d of graph.diagnostics) if (d.severity === 'warning') warn(formatDiagnostic(d));
-    if (!graph.ok) {
-      const errs = graph.diagnostics.filter((d) => d.severity === 'error');
-      return finish({
-        step,
-        reason: 'error',
-        message: `the graph has ${errs.length} error(s):\n${errs.map(formatDiagnostic).join('\n')}`,
-      });
-    }
-    const program = compile(graph);
+    const { doc, program } = loaded;
+    for (const w of loaded.warnings) warn(w);
     if (program.objectives.length === 0) return finish({ step, reason: 'error', message: 'the graph has no objective (loss node): nothing to train' });
 
     // ---- backend, run folder, feeds, trainer
