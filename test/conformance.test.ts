@@ -33,7 +33,7 @@ function checkAgainstShape(port: string, v: unknown, s: PortShape, ops: TfjsOps)
     case 'Fn': {
       const f = v as FnValue<tf.Tensor>;
       expect(f.timeConditioned).toBe(s.timeConditioned);
-      const y = f.call(ops.randomNormal([B, ...s.in]), s.timeConditioned ? tf.tensor1d([0, 1, 2, 3]) : undefined);
+      const y = f.call(ops.randomNormal([B, ...s.in]), s.timeConditioned ? tf.tensor1d(s.time === 'continuous' ? [0, 0.25, 0.5, 1] : [0, 1, 2, 3]) : undefined);
       expect(dims(y), `${port}.call`).toEqual([B, ...s.out]);
       return;
     }
@@ -90,6 +90,21 @@ describe.each(NODE_TYPES.map((s) => [s.type, s] as const))('%s', (_type, spec) =
   });
   it('parses its defaults', () => {
     expect(spec.params.safeParse({}).success).toBe(true);
+  });
+  it('names only its own params in inspector hints, and only its own ports in exports and evaluators', () => {
+    const params = Object.keys((spec.params.safeParse({}).data ?? {}) as object);
+    for (const [k, h] of Object.entries(spec.ui ?? {})) {
+      expect(params, `ui.${k}`).toContain(k);
+      for (const other of Object.keys(h?.showWhen ?? {})) expect(params, `ui.${k}.showWhen`).toContain(other);
+    }
+    for (const e of spec.exports ?? []) {
+      if (e.port !== undefined) expect(Object.keys(spec.outputs), `exports ${e.kind}`).toContain(e.port);
+      else expect(Object.keys(spec.inputs), `exports ${e.kind}`).toContain(e.input);
+    }
+    for (const e of spec.evaluators ?? []) {
+      if (e.kind === 'nll') expect([...Object.keys(spec.inputs), ...Object.keys(spec.outputs)]).toContain(e.dist);
+      else expect(spec.role).toBe('objective');
+    }
   });
   it('has math that KaTeX renders, and an explanation', () => {
     expect(spec.math.latex.trim().length).toBeGreaterThan(5);

@@ -23,7 +23,7 @@ export function valueFor(ops: TfjsOps, s: PortShape, owner = 'fixture'): Value<t
       return standardNormal(ops, s.event);
     case 'Fn': {
       const w = ops.randomNormal([s.in.reduce((a, b) => a * b, 1), s.out.reduce((a, b) => a * b, 1)]);
-      const fn: FnValue<tf.Tensor> = { kind: 'Fn', owner, in: s.in, out: s.out, timeConditioned: s.timeConditioned, call: (x) => ops.tanh(ops.matmul(x, w)) };
+      const fn: FnValue<tf.Tensor> = { kind: 'Fn', owner, in: s.in, out: s.out, timeConditioned: s.timeConditioned, ...(s.time && { time: s.time }), call: (x) => ops.tanh(ops.matmul(x, w)) };
       return fn;
     }
     case 'Bijector': {

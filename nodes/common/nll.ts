@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
-import { distEvent, expectSame, LOSS_OUT, objectiveFields, tensorShape } from '../core/objective';
+import { distEvent, expectSame, LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/objective';
 
 /** Maximum likelihood (seed 000, section 0): minimise E_data[-log p_theta(x)], in nats. */
 export const nll = defineNode({
@@ -20,6 +20,7 @@ export const nll = defineNode({
     explain:
       'Maximum likelihood: the cross-entropy between data and model, which equals the true entropy of the data plus KL(p_data || p_theta). Its held-out value approaches the entropy of the data from above, so it is directly comparable across density models.',
   },
+  ui: OBJECTIVE_UI,
   fixture: { inputs: { x: { kind: 'Tensor', shape: [3] }, dist: { kind: 'Dist', event: [3] } } },
   exports: [{ kind: 'density', input: 'dist' }],
   evaluators: [{ kind: 'nll', dist: 'dist', data: 'x' }],

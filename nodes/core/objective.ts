@@ -27,6 +27,13 @@ export const objectiveFields = {
   order: z.number().int().default(0),
 };
 
+/** inspector hints for the objective fields: the optimiser and the order are advanced */
+export const OBJECTIVE_UI = {
+  optimizer: { advanced: true },
+  order: { advanced: true },
+  stepsPerRound: { units: 'steps / round' },
+} as const;
+
 export const LOSS_OUT = { loss: { type: { kind: 'Loss' }, doc: 'the scalar this objective minimises' } } as const;
 
 export function tensorShape(shapes: Record<string, PortShape | undefined>, port: string): number[] {

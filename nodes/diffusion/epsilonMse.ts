@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
-import { expectSame, LOSS_OUT, objectiveFields, tensorShape } from '../core/objective';
+import { expectSame, LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/objective';
 
 /** DDPM simple loss (Ho et al. 2020, eq. 14): E_{t, x0, eps} || eps - eps_theta(x_t, t) ||^2, averaged per dimension. */
 export const epsilonMse = defineNode({
@@ -20,6 +20,7 @@ export const epsilonMse = defineNode({
     explain:
       'The DDPM objective: predict the noise that was mixed into x_0. It is a reweighted variational bound and, up to scale, denoising score matching: eps_theta estimates -sqrt(1 - alpha-bar_t) times the score of the noised data.',
   },
+  ui: OBJECTIVE_UI,
   fixture: { inputs: { pred: { kind: 'Tensor', shape: [3] }, target: { kind: 'Tensor', shape: [3] } } },
   describe: () => ({ likelihood: { kind: 'bound', text: 'no exact likelihood: a reweighted variational bound, trained as noise regression' } }),
   infer(shapes) {

@@ -20,6 +20,7 @@ export const linearSchedule = defineNode({
     explain:
       'The DDPM schedule: noise variances grow linearly from 1e-4 to 0.02 over T = 1000 steps, so that alpha-bar_T is about 4e-5 and x_T is almost pure noise.',
   },
+  ui: { T: { units: 'steps' } },
   fixture: { inputs: {}, params: { T: 10 } },
   describe: () => ({ latent: { text: 'latents are noised copies x_1..x_T of the data, same dimension, fixed forward process', rank: 1 } }),
   infer: (_s, p) => ({ schedule: { kind: 'Schedule', T: p.T } }),

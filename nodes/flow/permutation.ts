@@ -23,6 +23,7 @@ export const permutation = defineNode({
     explain:
       'Shuffles coordinates between coupling layers so that each coordinate is eventually transformed. A permutation is volume preserving: it adds nothing to the log-likelihood.',
   },
+  ui: { seed: { advanced: true } },
   fixture: { inputs: {}, params: { dim: 4, kind: 'random', seed: 3 } },
   infer: (shapes, p) => ({ flow: { kind: 'Bijector', event: [layerDim(shapes.prev, p.dim)] } }),
   build(ctx, p, shapes): { layer: BijectorValue<any> } {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
-import { LOSS_OUT, objectiveFields, tensorShape } from '../core/objective';
+import { LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/objective';
 
 /**
  * GAN value (Goodfellow et al. 2014, eq. 1; seed 002):
@@ -24,6 +24,7 @@ export const ganCritic = defineNode({
     explain:
       'The critic is a classifier of real against generated samples, trained by binary cross-entropy. It only updates the critic: the generator is held fixed during this objective. At its optimum the GAN value equals -log 4 + 2 JS(p_data || p_g).',
   },
+  ui: OBJECTIVE_UI,
   fixture: { inputs: { realLogit: { kind: 'Tensor', shape: [1] }, fakeLogit: { kind: 'Tensor', shape: [1] } } },
   defaultTrains: { only: ['critic'] },
   describe: () => ({ likelihood: { kind: 'none', text: 'no likelihood at all: trained adversarially, an implicit model' } }),
@@ -55,6 +56,7 @@ export const ganGenerator = defineNode({
     explain:
       'The generator tries to fool the critic. The minimax form is the game as written, but its gradient vanishes when the critic confidently rejects fakes early in training; the non-saturating form has the same fixed point and strong gradients there, so it is the default.',
   },
+  ui: OBJECTIVE_UI,
   fixture: { inputs: { fakeLogit: { kind: 'Tensor', shape: [1] } } },
   defaultTrains: { except: ['critic'] },
   describe: () => ({ likelihood: { kind: 'none', text: 'no likelihood at all: trained adversarially, an implicit model' } }),

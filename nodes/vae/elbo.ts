@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineNode, InferError } from '../core/defineNode';
 import { analyticKl } from '../core/dists';
-import { distEvent, expectSame, LOSS_OUT, objectiveFields, tensorShape } from '../core/objective';
+import { distEvent, expectSame, LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/objective';
 
 /**
  * The negative ELBO (Kingma & Welling 2014, eq. 10; seed 001):
@@ -30,6 +30,7 @@ export const elbo = defineNode({
     explain:
       'The evidence lower bound, negated so it is minimised. The reconstruction term asks the decoder to explain x from z; the KL term keeps the encoder posterior close to the prior so that samples from the prior decode to plausible data. With beta = 1 it bounds the negative log-likelihood; beta > 1 trades reconstruction for a more regular latent space.',
   },
+  ui: OBJECTIVE_UI,
   fixture: { inputs: { x: { kind: 'Tensor', shape: [3] }, q: { kind: 'Dist', event: [2] }, prior: { kind: 'Dist', event: [2] }, px: { kind: 'Dist', event: [3] }, z: { kind: 'Tensor', shape: [2] } } },
   evaluators: [{ kind: 'terms', metric: 'negElbo', sum: ['recon', 'kl'], report: ['recon', 'kl'] }],
   describe: () => ({ likelihood: { kind: 'bound', text: 'a lower bound on the log-likelihood (the ELBO), not the exact value' } }),

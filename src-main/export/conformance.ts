@@ -179,6 +179,7 @@ function fixtureFn<T>(ops: Ops<T>, param: Param<T>, port: string, s: Extract<Por
     in: s.in,
     out: s.out,
     timeConditioned: s.timeConditioned,
+    ...(s.time && { time: s.time }),
     call,
     sample: (x) => {
       const m = call(x);
@@ -214,7 +215,7 @@ function recipeFor(spec: AnyNodeSpec, params: unknown, cfg: Config): Recipe {
     if (s.kind === 'Dist' || s.kind === 'Bijector') inputs.push({ name: `probe_${k}`, shape: [BATCH, ...s.event], dtype: 'float32', doc: `probe of ${k}`, fill: { kind: 'normal' } });
     if (s.kind === 'Fn') {
       inputs.push({ name: `probe_${k}`, shape: [BATCH, ...s.in], dtype: 'float32', doc: `probe of ${k}`, fill: { kind: 'normal' } });
-      if (s.timeConditioned) inputs.push({ name: `probe_${k}_t`, shape: [BATCH], dtype: 'float32', doc: `probe time of ${k}`, fill: { kind: 'steps', T: FIXTURE_T } });
+      if (s.timeConditioned) inputs.push({ name: `probe_${k}_t`, shape: [BATCH], dtype: 'float32', doc: `probe time of ${k}`, fill: s.time === 'continuous' ? { kind: 'uniform' } : { kind: 'steps', T: FIXTURE_T } });
     }
   }
   return {
