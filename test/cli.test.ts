@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { registry } from '../nodes/index';
 import { main } from '../src-main/cli/main';
 import { loadTemplate } from './trainTemplate';
 
@@ -26,6 +27,15 @@ describe('genloom CLI', () => {
     const h = await run('--help');
     expect(h.code).toBe(0);
     expect(h.out).toMatch(/genloom train FILE/);
+  });
+
+  it('families: every family module with its node types and templates', async () => {
+    const r = await run('families', '--json');
+    expect(r.code).toBe(0);
+    const fams = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(fams.map((f: { id: string }) => f.id)).toEqual(registry.families().map((f) => f.id));
+    expect(fams.flatMap((f: { nodes: string[] }) => f.nodes).sort()).toEqual(registry.types().sort());
+    expect((await run('validate', 'ddpm-swissroll')).code).toBe(0); // a template's name stands for its file
   });
 
   it('validate: 0 for a valid template, 2 for a bad graph naming node and port', async () => {

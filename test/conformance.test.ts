@@ -95,7 +95,7 @@ describe.each(NODE_TYPES.map((s) => [s.type, s] as const))('%s', (_type, spec) =
     const params = Object.keys((spec.params.safeParse({}).data ?? {}) as object);
     for (const [k, h] of Object.entries(spec.ui ?? {})) {
       expect(params, `ui.${k}`).toContain(k);
-      for (const other of Object.keys(h?.showWhen ?? {})) expect(params, `ui.${k}.showWhen`).toContain(other);
+      for (const other of Object.keys((h as { showWhen?: object } | undefined)?.showWhen ?? {})) expect(params, `ui.${k}.showWhen`).toContain(other);
     }
     for (const e of spec.exports ?? []) {
       if (e.port !== undefined) expect(Object.keys(spec.outputs), `exports ${e.kind}`).toContain(e.port);

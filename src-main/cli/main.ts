@@ -2,6 +2,7 @@
  * The `genloom` command line. Exit codes: 0 ok, 1 failure, 2 bad usage or bad input.
  * `--json` prints one JSON object per line instead of text.
  */
+import { familiesCommand } from './familiesCommand';
 import { validateCommand, infoCommand } from './graphCommands';
 import { trainCommand, resumeCommand } from './trainCommand';
 import { sampleCommand, evalCommand } from './runCommands';
@@ -11,7 +12,9 @@ import { BadInputError, UsageError } from './args';
 export const USAGE = `genloom: a studio for generative models (command line)
 
 usage:
+  genloom families [--json]                 the model families: node types, templates, bars
   genloom validate FILE                     check a graph document; print diagnostics
+                                            (FILE may be a bundled template's name)
   genloom info FILE                         print the compiled program
   genloom train FILE [--steps N] [--seed S] [--backend tensorflow|wasm|cpu]
                      [--batch-size B] [--out DIR] [--json]
@@ -30,6 +33,7 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 const lazy = (load: () => Promise<Command>): Command => async (argv, io) => (await load())(argv, io);
 
 const COMMANDS: Record<string, Command> = {
+  families: familiesCommand,
   validate: validateCommand,
   info: infoCommand,
   train: trainCommand,
