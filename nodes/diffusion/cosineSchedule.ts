@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
 import { cosineSchedule as make } from './schedules';
+import { SCHEDULE_SPEC } from './scheduleSpec';
 
 export const cosineSchedule = defineNode({
   type: 'schedule.cosine',
@@ -19,10 +20,7 @@ export const cosineSchedule = defineNode({
     explain:
       'The improved-DDPM schedule: alpha-bar falls like a squared cosine, destroying information more evenly over time than the linear schedule, which wastes its last steps on near-pure noise.',
   },
-  ui: { T: { units: 'steps' } },
-  fixture: { inputs: {}, params: { T: 10 } },
-  describe: () => ({ latent: { text: 'latents are noised copies x_1..x_T of the data, same dimension, fixed forward process', rank: 1 } }),
-  infer: (_s, p) => ({ schedule: { kind: 'Schedule', T: p.T } }),
+  ...SCHEDULE_SPEC,
   build: (_ctx, p) => ({ schedule: make(p.T, p.s) }),
   staticOutputs: ['schedule'],
   apply: (_ctx, { built }) => ({ schedule: built.schedule }),

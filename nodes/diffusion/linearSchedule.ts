@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
 import { linearSchedule as make } from './schedules';
+import { SCHEDULE_SPEC } from './scheduleSpec';
 
 export const linearSchedule = defineNode({
   type: 'schedule.linear',
@@ -20,10 +21,7 @@ export const linearSchedule = defineNode({
     explain:
       'The DDPM schedule: noise variances grow linearly from 1e-4 to 0.02 over T = 1000 steps, so that alpha-bar_T is about 4e-5 and x_T is almost pure noise.',
   },
-  ui: { T: { units: 'steps' } },
-  fixture: { inputs: {}, params: { T: 10 } },
-  describe: () => ({ latent: { text: 'latents are noised copies x_1..x_T of the data, same dimension, fixed forward process', rank: 1 } }),
-  infer: (_s, p) => ({ schedule: { kind: 'Schedule', T: p.T } }),
+  ...SCHEDULE_SPEC,
   build: (_ctx, p) => ({ schedule: make(p.T, p.betaStart, p.betaEnd) }),
   staticOutputs: ['schedule'],
   apply: (_ctx, { built }) => ({ schedule: built.schedule }),

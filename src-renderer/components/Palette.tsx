@@ -1,7 +1,7 @@
 /** Node palette grouped by family, with search; drag an entry onto the canvas (or click it). */
 import { useMemo, useState } from 'react';
 import { addNode } from '../model/actions';
-import { familyColour, familyLabel, PORT_COLOR, searchSpecs, specsByFamily, type AnyNodeSpec } from '../model/registry';
+import { familyColour, PORT_COLOR, searchSpecs, specsByFamily, type AnyNodeSpec } from '../model/registry';
 import { studio } from '../studio';
 import { canvas, NODE_MIME } from './Canvas';
 

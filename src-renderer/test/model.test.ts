@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../../src-main/document/schema';
 import { addNode, connect, copySelection, deleteSelection, groupSelection, paste, renameNode, setParam, ungroupSelection } from '../model/actions';
