@@ -5,8 +5,10 @@
  *
  * - Values carry their static shape with -1 for the symbolic batch dimension N, so
  *   `shape(x)` answers what nodes may ask (non-batch dimensions).
- * - The rules live in ONNX_RULES, an exhaustive mapped type over the Ops method names:
- *   an Ops method without an ONNX rule is a compile error.
+ * - The primitives' rules live in ONNX_RULES, an exhaustive mapped type over the primitive
+ *   names (a primitive without an ONNX rule is a compile error); the composites (square,
+ *   mean, zerosLike ...) and `grad` come from OpsBase, so a gradient records its backward
+ *   graph as ONNX nodes, inside a Loop body when taken there.
  * - `loop(n, carry, body)` records `body` once, into a Loop subgraph; the body reads outer
  *   values by lexical scope; every constant and parameter is a main-graph initializer.
  * - Randomness, two modes:
@@ -17,7 +19,8 @@
  *     can be given to the tfjs model (parity).
  *   Either way every draw is recorded as a NoiseSlot, in call order.
  */
-import type { DType, Ops } from '../../nodes/core/ops';
+import { OpsBase, installRules, type DType, type GradOpName, type Ops } from '../../nodes/core/ops';
+import type { Primitive, Rule } from '../../nodes/core/primitives';
 import { ExportError, OnnxUnsupportedError } from './errors';
 import { BATCH_DIM, type Attr, type Dim, type ElemType, type Initializer, Scope, allNodes, prune } from './onnxGraph';
 
@@ -93,7 +96,7 @@ export function toDims(shape: readonly number[]): Dim[] {
   return shape.map((d) => (d === BATCH ? BATCH_DIM : d));
 }
 
-export class OnnxOps implements Ops<OnnxValue> {
+export class OnnxOps extends OpsBase<OnnxValue> {
   readonly name = 'onnx';
   readonly noise: NoiseMode;
   readonly root = new Scope(undefined, 'genloom');
@@ -115,142 +118,31 @@ export class OnnxOps implements Ops<OnnxValue> {
   private finished = false;
 
   constructor(opts: OnnxOpsOptions) {
+    super();
     this.noise = opts.noise;
     this.describeNode = opts.describeNode;
   }
 
-  // ---------------------------------------------------------------- Ops (via ONNX_RULES)
-  constant(values: ArrayLike<number>, shape: number[], dtype?: DType): OnnxValue {
-    return ONNX_RULES.constant(this, values, shape, dtype);
-  }
-  scalar(value: number, dtype?: DType): OnnxValue {
-    return ONNX_RULES.scalar(this, value, dtype);
-  }
-  zerosLike(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.zerosLike(this, x);
-  }
-  onesLike(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.onesLike(this, x);
-  }
-  fill(shapeOf: OnnxValue, value: number): OnnxValue {
-    return ONNX_RULES.fill(this, shapeOf, value);
-  }
-  cast(x: OnnxValue, dtype: DType): OnnxValue {
-    return ONNX_RULES.cast(this, x, dtype);
-  }
-  add(a: OnnxValue, b: OnnxValue): OnnxValue {
-    return ONNX_RULES.add(this, a, b);
-  }
-  sub(a: OnnxValue, b: OnnxValue): OnnxValue {
-    return ONNX_RULES.sub(this, a, b);
-  }
-  mul(a: OnnxValue, b: OnnxValue): OnnxValue {
-    return ONNX_RULES.mul(this, a, b);
-  }
-  div(a: OnnxValue, b: OnnxValue): OnnxValue {
-    return ONNX_RULES.div(this, a, b);
-  }
-  maximum(a: OnnxValue, b: OnnxValue): OnnxValue {
-    return ONNX_RULES.maximum(this, a, b);
-  }
-  minimum(a: OnnxValue, b: OnnxValue): OnnxValue {
-    return ONNX_RULES.minimum(this, a, b);
-  }
-  neg(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.neg(this, x);
-  }
-  exp(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.exp(this, x);
-  }
-  log(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.log(this, x);
-  }
-  sqrt(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.sqrt(this, x);
-  }
-  square(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.square(this, x);
-  }
-  abs(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.abs(this, x);
-  }
-  tanh(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.tanh(this, x);
-  }
-  sigmoid(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.sigmoid(this, x);
-  }
-  softplus(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.softplus(this, x);
-  }
-  relu(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.relu(this, x);
-  }
-  leakyRelu(x: OnnxValue, alpha: number): OnnxValue {
-    return ONNX_RULES.leakyRelu(this, x, alpha);
-  }
-  silu(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.silu(this, x);
-  }
-  sin(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.sin(this, x);
-  }
-  cos(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.cos(this, x);
-  }
-  clip(x: OnnxValue, lo: number, hi: number): OnnxValue {
-    return ONNX_RULES.clip(this, x, lo, hi);
-  }
-  sum(x: OnnxValue, axes?: number[], keepDims?: boolean): OnnxValue {
-    return ONNX_RULES.sum(this, x, axes, keepDims);
-  }
-  mean(x: OnnxValue, axes?: number[], keepDims?: boolean): OnnxValue {
-    return ONNX_RULES.mean(this, x, axes, keepDims);
-  }
-  matmul(a: OnnxValue, b: OnnxValue): OnnxValue {
-    return ONNX_RULES.matmul(this, a, b);
-  }
-  reshape(x: OnnxValue, shape: number[]): OnnxValue {
-    return ONNX_RULES.reshape(this, x, shape);
-  }
-  transpose(x: OnnxValue, perm?: number[]): OnnxValue {
-    return ONNX_RULES.transpose(this, x, perm);
-  }
-  concat(xs: OnnxValue[], axis: number): OnnxValue {
-    return ONNX_RULES.concat(this, xs, axis);
-  }
-  sliceAxis(x: OnnxValue, axis: number, begin: number, size: number): OnnxValue {
-    return ONNX_RULES.sliceAxis(this, x, axis, begin, size);
-  }
-  gather(table: OnnxValue, indices: OnnxValue): OnnxValue {
-    return ONNX_RULES.gather(this, table, indices);
-  }
-  conv2d(x: OnnxValue, filter: OnnxValue, stride: number, pad: 'same' | 'valid'): OnnxValue {
-    return ONNX_RULES.conv2d(this, x, filter, stride, pad);
-  }
-  conv2dTranspose(x: OnnxValue, filter: OnnxValue, outShape: number[], stride: number, pad: 'same' | 'valid'): OnnxValue {
-    return ONNX_RULES.conv2dTranspose(this, x, filter, outShape, stride, pad);
-  }
+  // ---------------------------------------------------------------- Ops (primitives: ONNX_RULES)
   shape(x: OnnxValue): number[] {
-    return ONNX_RULES.shape(this, x);
+    return [...x.shape];
   }
-  randomNormal(shape: number[]): OnnxValue {
-    return ONNX_RULES.randomNormal(this, shape);
+
+  protected dtypeOf(x: OnnxValue): DType {
+    if (x.dtype === 'float32' || x.dtype === 'int32') return x.dtype;
+    unsupported('dtype', `a ${x.dtype} value where float32 or int32 is expected`);
   }
-  randomNormalLike(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.randomNormalLike(this, x);
+
+  protected override gradError(message: string): never {
+    throw new OnnxUnsupportedError('grad', message);
   }
-  randomUniformLike(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.randomUniformLike(this, x);
-  }
-  randomIntLike(x: OnnxValue, n: number): OnnxValue {
-    return ONNX_RULES.randomIntLike(this, x, n);
-  }
-  stopGradient(x: OnnxValue): OnnxValue {
-    return ONNX_RULES.stopGradient(this, x);
-  }
+
+  /**
+   * Records `body` once, into a Loop subgraph. A gradient may be taken inside the body (its
+   * backward nodes go into the body); a gradient through the loop is an error.
+   */
   loop(n: number, carry: OnnxValue[], body: (i: OnnxValue, carry: OnnxValue[]) => OnnxValue[]): OnnxValue[] {
-    return ONNX_RULES.loop(this, n, carry, body);
+    return this.isolate(carry, () => recordLoop(this, n, carry, body));
   }
 
   // ---------------------------------------------------------------- graph building
@@ -591,16 +483,16 @@ function tfPads(inSize: number, k: number, s: number, pad: 'same' | 'valid'): { 
 
 // ------------------------------------------------------------------ the rules
 type OpsOf = Ops<OnnxValue>;
-/** every Ops method an interpreter implements */
-export type OpName = Exclude<keyof OpsOf, 'name'>;
-/** the ONNX rule of one op: the op's own signature, with the recorder first */
-export type OnnxRule<K extends OpName> = OpsOf[K] extends (...args: infer A) => infer R ? (o: OnnxOps, ...args: A) => R : never;
+/** the Ops methods with a per-op ONNX parity case (test/exportConformance.test.ts) */
+export type OpName = Exclude<keyof OpsOf, 'name' | GradOpName>;
+/** the ONNX rule of one primitive: its signature, with the recorder first */
+export type OnnxRule<K extends Primitive> = Rule<OnnxValue, OnnxOps, K>;
 
 /**
- * Ops -> ONNX, one rule per op. An exhaustive mapped type: adding a method to Ops
+ * Primitives -> ONNX, one rule per primitive. An exhaustive mapped type: adding a primitive
  * without adding its rule here does not compile.
  */
-export const ONNX_RULES: { readonly [K in OpName]: OnnxRule<K> } = {
+export const ONNX_RULES: { readonly [K in Primitive]: OnnxRule<K> } = {
   constant(o, values, shape, dtype) {
     if (shape.some((d) => d < 0 || !Number.isInteger(d))) {
       unsupported('constant', `a constant of shape [${shape.join(', ')}] depends on the batch size, which is symbolic (N) in ONNX; build per-row values from the inputs instead of from shape(x)[0]`);
@@ -610,11 +502,10 @@ export const ONNX_RULES: { readonly [K in OpName]: OnnxRule<K> } = {
     const data = dt === 'int32' ? Int32Array.from(values) : Float32Array.from(values);
     return o.constTensor(data, [...shape], dt);
   },
-  scalar: (o, value, dtype) => ONNX_RULES.constant(o, [value], [], dtype),
-  zerosLike: (o, x) => fillLike(o, x, 0, x.dtype),
-  onesLike: (o, x) => fillLike(o, x, 1, x.dtype),
   fill: (o, x, value) => fillLike(o, x, value, 'float32'),
   cast: (o, x, dtype) => castTo(o, x, dtype),
+  // the same ONNX value under a new identity (no node)
+  identity: (_o, x) => ({ ...x }),
 
   add: binary('add', 'Add'),
   sub: binary('sub', 'Sub'),
@@ -627,14 +518,13 @@ export const ONNX_RULES: { readonly [K in OpName]: OnnxRule<K> } = {
   exp: unary('Exp'),
   log: unary('Log'),
   sqrt: unary('Sqrt'),
-  square: (o, x) => o.emit('Mul', [x, x], x.shape, x.dtype),
   abs: unary('Abs'),
+  sign: unary('Sign'),
+  step: (o, x) => o.emit('Cast', [o.emit('Greater', [x, o.constTensor(new Float32Array([0]), [], 'float32')], x.shape, 'bool')], x.shape, 'float32', [int('to', ELEM.float32)]),
   tanh: unary('Tanh'),
   sigmoid: unary('Sigmoid'),
   softplus: unary('Softplus'),
   relu: unary('Relu'),
-  leakyRelu: (o, x, alpha) => o.emit('LeakyRelu', [x], x.shape, x.dtype, [flt('alpha', alpha)]),
-  silu: (o, x) => o.emit('Mul', [x, o.emit('Sigmoid', [x], x.shape, x.dtype)], x.shape, x.dtype),
   sin: unary('Sin'),
   cos: unary('Cos'),
   clip(o, x, lo, hi) {
@@ -647,11 +537,6 @@ export const ONNX_RULES: { readonly [K in OpName]: OnnxRule<K> } = {
     const ax = normAxes('sum', axes, x.shape.length);
     if (ax.length === 0) return x;
     return o.emit('ReduceSum', [x, o.i64(ax)], reduceShape(x.shape, ax, keepDims), x.dtype, [int('keepdims', keepDims ? 1 : 0)]);
-  },
-  mean(o, x, axes, keepDims = false) {
-    const ax = normAxes('mean', axes, x.shape.length);
-    if (ax.length === 0) return x;
-    return o.emit('ReduceMean', [x], reduceShape(x.shape, ax, keepDims), x.dtype, [ints('axes', ax), int('keepdims', keepDims ? 1 : 0)]);
   },
 
   matmul(o, a, b) {
@@ -771,7 +656,37 @@ export const ONNX_RULES: { readonly [K in OpName]: OnnxRule<K> } = {
     ]);
     return o.emit('Transpose', [y], [x.shape[0]!, H, W, C], x.dtype, [ints('perm', [0, 2, 3, 1])]);
   },
-  shape: (_o, x) => [...x.shape],
+  /**
+   * dW = one Conv over transposed tensors: batch ci, channels N (the batch), input x as
+   * [ci, N, H, W], weight dy as [co, N, OH, OW], dilated by the stride; [ci, co, KH, KW]
+   * transposed back to [KH, KW, ci, co].
+   */
+  conv2dFilterGrad(o, x, dy, filterShape, stride, pad) {
+    if (x.shape.length !== 4 || dy.shape.length !== 4 || filterShape.length !== 4) unsupported('conv2dFilterGrad', `needs NHWC x and dy, got ${fmt(x.shape)}, ${fmt(dy.shape)}`);
+    const [kh, kw, ci, co] = filterShape as [number, number, number, number];
+    const [, H, W] = x.shape as [number, number, number, number];
+    const [, oh, ow] = dy.shape as [number, number, number, number];
+    if ([H, W, oh, ow].some((d) => d < 0)) unsupported('conv2dFilterGrad', 'spatial sizes must be static');
+    const top = tfPads(H, kh, stride, pad).before;
+    const left = tfPads(W, kw, stride, pad).before;
+    // far-side padding that makes the correlation exactly KH x KW; negative: rows never read
+    const bottom = (oh - 1) * stride + kh - H - top;
+    const right = (ow - 1) * stride + kw - W - left;
+    let xs = x;
+    if (bottom < 0) xs = ONNX_RULES.sliceAxis(o, xs, 1, 0, H + bottom);
+    if (right < 0) xs = ONNX_RULES.sliceAxis(o, xs, 2, 0, W + right);
+    const [, h2, w2] = xs.shape as [number, number, number, number];
+    const n = x.shape[0]!;
+    const xt = o.emit('Transpose', [xs], [ci, n, h2, w2], x.dtype, [ints('perm', [3, 0, 1, 2])]);
+    const dt = o.emit('Transpose', [dy], [co, dy.shape[0]!, oh, ow], dy.dtype, [ints('perm', [3, 0, 1, 2])]);
+    const g = o.emit('Conv', [xt, dt], [ci, co, kh, kw], x.dtype, [
+      ints('kernel_shape', [oh, ow]),
+      ints('strides', [1, 1]),
+      ints('dilations', [stride, stride]),
+      ints('pads', [top, left, Math.max(bottom, 0), Math.max(right, 0)]),
+    ]);
+    return o.emit('Transpose', [g], [kh, kw, ci, co], x.dtype, [ints('perm', [2, 3, 0, 1])]);
+  },
 
   randomNormal: (o, shape) => o.draw('normal', shape),
   randomNormalLike: (o, x) => o.draw('normal', x.shape, () => x),
@@ -786,51 +701,56 @@ export const ONNX_RULES: { readonly [K in OpName]: OnnxRule<K> } = {
     return o.emit('Min', [f, o.constTensor(new Float32Array([n - 1]), [], 'float32')], u.shape, 'float32');
   },
 
-  stopGradient: (_o, x) => x,
-  loop(o, n, carry, body) {
-    if (!Number.isInteger(n) || n < 0) unsupported('loop', `bad trip count ${n}`);
-    for (const c of carry) o.use(c);
-    const outer = o.cur;
-    const scope = new Scope(outer, o.fresh('loop_body'));
-    const iterName = o.fresh('iter');
-    const condName = o.fresh('cond');
-    scope.inputs.push({ name: iterName, dtype: 'int64', shape: [] }, { name: condName, dtype: 'bool', shape: [] });
-    const carried = carry.map((c) => {
-      const name = o.fresh('carry_in');
-      scope.inputs.push({ name, dtype: c.dtype, shape: toDims(c.shape) });
-      return { name, shape: [...c.shape], dtype: c.dtype, scope } as OnnxValue;
-    });
-    const iter: OnnxValue = { name: iterName, shape: [], dtype: 'int64', scope };
-    o.cur = scope;
-    o.loops.push({ iter, n });
-    try {
-      const i = o.emit('Cast', [iter], [], 'int32', [int('to', ELEM.int32)]);
-      const outs = body(i, carried);
-      if (outs.length !== carry.length) unsupported('loop', `the body returns ${outs.length} values for ${carry.length} carried`);
-      const condOut = o.emit('Identity', [{ name: condName, shape: [], dtype: 'bool', scope }], [], 'bool');
-      scope.outputs.push({ name: condOut.name, dtype: 'bool', shape: [] });
-      outs.forEach((v, k) => {
-        const c = carry[k]!;
-        if (v.dtype !== c.dtype) unsupported('loop', `carried value ${k} changes type from ${c.dtype} to ${v.dtype}`);
-        if (v.shape.length !== c.shape.length || v.shape.some((d, j) => d !== c.shape[j] && d !== BATCH && c.shape[j] !== BATCH)) {
-          unsupported('loop', `carried value ${k} changes shape from ${fmt(c.shape)} to ${fmt(v.shape)}`);
-        }
-        const id = o.emit('Identity', [v], c.shape, c.dtype);
-        scope.outputs.push({ name: id.name, dtype: c.dtype, shape: toDims(c.shape) });
-      });
-    } finally {
-      o.loops.pop();
-      o.cur = outer;
-    }
-    const trip = o.i64([n], []);
-    const outNames = carry.map(() => o.fresh('loop_out'));
-    outer.nodes.push({
-      op: 'Loop',
-      name: o.fresh('Loop'),
-      inputs: [o.use(trip), '', ...carry.map((c) => o.use(c))],
-      outputs: outNames,
-      attrs: [{ name: 'body', type: 'graph', value: scope }],
-    });
-    return carry.map((c, k) => ({ name: outNames[k]!, shape: [...c.shape], dtype: c.dtype, scope: outer }));
-  },
+  // a new identity for the same value: the gradient tape must not track it
+  stopGradient: (_o, x) => ({ ...x }),
 };
+
+/** the Loop node of OnnxOps.loop: `body` recorded once into its subgraph */
+function recordLoop(o: OnnxOps, n: number, carry: OnnxValue[], body: (i: OnnxValue, carry: OnnxValue[]) => OnnxValue[]): OnnxValue[] {
+  if (!Number.isInteger(n) || n < 0) unsupported('loop', `bad trip count ${n}`);
+  for (const c of carry) o.use(c);
+  const outer = o.cur;
+  const scope = new Scope(outer, o.fresh('loop_body'));
+  const iterName = o.fresh('iter');
+  const condName = o.fresh('cond');
+  scope.inputs.push({ name: iterName, dtype: 'int64', shape: [] }, { name: condName, dtype: 'bool', shape: [] });
+  const carried = carry.map((c) => {
+    const name = o.fresh('carry_in');
+    scope.inputs.push({ name, dtype: c.dtype, shape: toDims(c.shape) });
+    return { name, shape: [...c.shape], dtype: c.dtype, scope } as OnnxValue;
+  });
+  const iter: OnnxValue = { name: iterName, shape: [], dtype: 'int64', scope };
+  o.cur = scope;
+  o.loops.push({ iter, n });
+  try {
+    const i = o.emit('Cast', [iter], [], 'int32', [int('to', ELEM.int32)]);
+    const outs = body(i, carried);
+    if (outs.length !== carry.length) unsupported('loop', `the body returns ${outs.length} values for ${carry.length} carried`);
+    const condOut = o.emit('Identity', [{ name: condName, shape: [], dtype: 'bool', scope }], [], 'bool');
+    scope.outputs.push({ name: condOut.name, dtype: 'bool', shape: [] });
+    outs.forEach((v, k) => {
+      const c = carry[k]!;
+      if (v.dtype !== c.dtype) unsupported('loop', `carried value ${k} changes type from ${c.dtype} to ${v.dtype}`);
+      if (v.shape.length !== c.shape.length || v.shape.some((d, j) => d !== c.shape[j] && d !== BATCH && c.shape[j] !== BATCH)) {
+        unsupported('loop', `carried value ${k} changes shape from ${fmt(c.shape)} to ${fmt(v.shape)}`);
+      }
+      const id = o.emit('Identity', [v], c.shape, c.dtype);
+      scope.outputs.push({ name: id.name, dtype: c.dtype, shape: toDims(c.shape) });
+    });
+  } finally {
+    o.loops.pop();
+    o.cur = outer;
+  }
+  const trip = o.i64([n], []);
+  const outNames = carry.map(() => o.fresh('loop_out'));
+  outer.nodes.push({
+    op: 'Loop',
+    name: o.fresh('Loop'),
+    inputs: [o.use(trip), '', ...carry.map((c) => o.use(c))],
+    outputs: outNames,
+    attrs: [{ name: 'body', type: 'graph', value: scope }],
+  });
+  return carry.map((c, k) => ({ name: outNames[k]!, shape: [...c.shape], dtype: c.dtype, scope: outer }));
+}
+
+installRules(OnnxOps, ONNX_RULES);

@@ -247,6 +247,31 @@ describe.each(['wasm', 'cpu'])('TfjsOps on %s', (backend) => {
       });
     });
 
+    it('reverse-mode primitives and composites', () => {
+      tf.tidy(() => {
+        const x = ops.constant([-2, -0.5, 0, 0.5, 3], [5]);
+        expectClose(vals(ops.sign(x)), [-1, -1, 0, 1, 1]);
+        expectClose(vals(ops.step(x)), [0, 0, 0, 1, 1]);
+        const id = ops.identity(x);
+        expect(id).not.toBe(x);
+        expectClose(vals(id), vals(x));
+        expectClose(vals(ops.leakyRelu(x, 1.5)), [-3, -0.75, 0, 0.5, 3]);
+        const i = ops.constant([1, 2, 3], [3], 'int32');
+        expect(ops.zerosLike(i).dtype).toBe('int32');
+        expect(ops.onesLike(i).dtype).toBe('int32');
+        expectClose(vals(ops.onesLike(i)), [1, 1, 1]);
+        expectClose(vals(ops.mean(ops.constant([1, 2, 3, 4, 5, 6], [2, 3]), [0, -1])), [3.5]);
+        // the filter gradient primitive is conv2d's filter gradient under tfjs autodiff
+        const a = ops.constant(rand(2 * 5 * 5 * 2, 3), [2, 5, 5, 2]);
+        const dy = ops.constant(rand(2 * 3 * 3 * 3, 4), [2, 3, 3, 3]);
+        const ref = tf.grad((w: T) => tf.sum(tf.mul(ops.conv2d(a, w, 2, 'same'), dy)))(tf.zeros([3, 3, 2, 3]));
+        expectClose(vals(ops.conv2dFilterGrad(a, dy, [3, 3, 2, 3], 2, 'same')), vals(ref), 1e-4, 1e-4);
+        // ops.grad on this backend
+        expectClose(vals(ops.grad((y) => ops.sum(ops.mul(ops.sin(y), y)), x)), [-2, -0.5, 0, 0.5, 3].map((v) => Math.sin(v) + v * Math.cos(v)), 1e-5, 1e-5);
+        expect(ops.tape).toBeNull();
+      });
+    });
+
     it('softplus is stable at the extremes', () => {
       tf.tidy(() => {
         const xs = [-1000, -100, -30, -20, -17, 0, 17, 20, 100, 1000];

@@ -5,7 +5,7 @@
  * interpreter costs about what hand-written tfjs costs. Callers own memory: run a step
  * inside tf.tidy / optimizer.minimize (ops built from several kernels, e.g. silu, leave
  * their intermediates to the enclosing scope). `loop` is the exception: it tidies each
- * iteration itself.
+ * iteration itself (except under a gradient tape, below).
  *
  * Backend notes (tfjs 4.22), see TfjsOps.test.ts for the checks:
  * - Maximum, Minimum and BatchMatMul return unreduced gradients when their inputs
@@ -15,14 +15,22 @@
  *   gradients in tfjsGradients.ts (filter gradient as a forward conv) on any backend
  *   without that kernel; backends that have it use tfjs's own gradients.
  * - StridedSlice has no gradient anywhere: sliceAxis uses tf.slice (gradient: PadV2).
- * - UnsortedSegmentSum (gather's gradient) is missing on wasm: gather is for constant
- *   tables only.
+ * - UnsortedSegmentSum (gather's gradient) is missing on wasm: under tf autodiff gather
+ *   is for constant tables only (ops.grad differentiates the table by a one-hot matmul).
+ * - Composites (square, silu, leakyRelu, mean, zerosLike ...) come from OpsBase; the
+ *   primitives are TFJS_RULES. Each primitive costs one extra check (is a gradient tape
+ *   active) over the bare tfjs call.
+ * - `ops.grad` inside a training step: the backward ops it emits are tfjs ops, so
+ *   tf.variableGrads / optimizer.minimize differentiate through them (gradient penalties).
+ *   While a tape is active `loop` does not tidy per iteration (the backward pass reads
+ *   the intermediates), so a gradient through a loop works here.
  * - softplus uses the Softplus kernel: it is the stable formula on both wasm and cpu,
  *   whereas wasm's Log1p is a plain log(1 + x), so max(x,0) + log1p(exp(-|x|)) loses
  *   everything below ~1e-7 there.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { DType, Ops } from '../../nodes/core/ops';
+import { OpsBase, installRules, type DType } from '../../nodes/core/ops';
+import type { Rules } from '../../nodes/core/primitives';
 import { tfjsGradients, type ConvPad } from './tfjsGradients';
 
 type T = tf.Tensor;
@@ -50,7 +58,7 @@ function nextU32(state: { s: number }): number {
   return (t ^ (t >>> 14)) >>> 0;
 }
 
-export class TfjsOps implements Ops<T> {
+export class TfjsOps extends OpsBase<T> {
   readonly name = 'tfjs';
   private readonly rng = { s: 0 };
   private readonly convGradMode: 'auto' | 'always';
@@ -58,6 +66,7 @@ export class TfjsOps implements Ops<T> {
   private convCustom = false;
 
   constructor(opts: TfjsOpsOptions) {
+    super();
     this.convGradMode = opts.convGrad ?? 'auto';
     this.reseed(opts.seed);
   }
@@ -69,9 +78,14 @@ export class TfjsOps implements Ops<T> {
     this.rng.s = nextU32(this.rng) ^ Math.imul(seed >>> 0, 0x9e3779b1);
   }
 
-  /** A fresh 32-bit seed for one tfjs random op. */
-  private nextSeed(): number {
+  /** @internal a fresh 32-bit seed for one tfjs random op */
+  nextSeed(): number {
     return nextU32(this.rng);
+  }
+
+  /** @internal the next uniform draw in [0, 1) of the host stream */
+  nextUniform(): number {
+    return nextU32(this.rng) / 4294967296;
   }
 
   /**
@@ -80,112 +94,83 @@ export class TfjsOps implements Ops<T> {
    */
   collect: T[] | null = null;
 
-  // creation
-  constant(values: ArrayLike<number>, shape: number[], dtype: DType = 'float32'): T {
+  shape(x: T): number[] {
+    return x.shape;
+  }
+
+  protected dtypeOf(x: T): DType {
+    return x.dtype === 'int32' ? 'int32' : 'float32';
+  }
+
+  /** @internal whether conv2d / conv2dTranspose use the custom gradients */
+  useCustomConv(): boolean {
+    const b = tf.getBackend();
+    if (b !== this.convBackend) {
+      this.convBackend = b;
+      this.convCustom = this.convGradMode === 'always' || tf.getKernel('Conv2DBackpropFilter', b) === undefined;
+    }
+    return this.convCustom;
+  }
+
+  loop(n: number, carry: T[], body: (i: T, carry: T[]) => T[]): T[] {
+    if (this.tape !== null) {
+      // a gradient may flow through: keep every intermediate for the backward pass (the
+      // enclosing scope owns them)
+      let c = carry;
+      for (let k = 0; k < n; k++) c = body(tf.scalar(k, 'int32'), c);
+      return c;
+    }
+    const owned = new Set<T>(carry); // the caller's tensors: never disposed here
+    let cur = carry;
+    for (let k = 0; k < n; k++) {
+      const prev = cur;
+      cur = tf.tidy(() => body(tf.scalar(k, 'int32'), prev));
+      for (const t of prev) if (!owned.has(t) && !cur.includes(t)) t.dispose();
+    }
+    return cur;
+  }
+}
+
+/** the primitives on tfjs: each a thin call into tfjs (no validation, no tidy) */
+export const TFJS_RULES: Rules<T, TfjsOps> = {
+  constant(o, values, shape, dtype = 'float32') {
     const v =
       values instanceof Float32Array || values instanceof Int32Array || Array.isArray(values)
         ? (values as Float32Array | Int32Array | number[])
         : Array.from(values);
     const t = tf.tensor(v, shape, dtype);
-    this.collect?.push(t);
+    o.collect?.push(t);
     return t;
-  }
-  scalar(value: number, dtype: DType = 'float32'): T {
-    const t = tf.scalar(value, dtype);
-    this.collect?.push(t);
-    return t;
-  }
-  zerosLike(x: T): T {
-    return tf.zerosLike(x);
-  }
-  onesLike(x: T): T {
-    return tf.onesLike(x);
-  }
-  /** float32 tensor of x's shape filled with value. */
-  fill(shapeOf: T, value: number): T {
-    return tf.fill(shapeOf.shape, value, 'float32');
-  }
-  cast(x: T, dtype: DType): T {
-    return tf.cast(x, dtype);
-  }
+  },
+  fill: (_o, x, value) => tf.fill(x.shape, value, 'float32'),
+  cast: (_o, x, dtype) => tf.cast(x, dtype),
+  identity: (_o, x) => tf.clone(x),
 
-  // element-wise binary
-  add(a: T, b: T): T {
-    return tf.add(a, b);
-  }
-  sub(a: T, b: T): T {
-    return tf.sub(a, b);
-  }
-  mul(a: T, b: T): T {
-    return tf.mul(a, b);
-  }
-  div(a: T, b: T): T {
-    return tf.div(a, b);
-  }
-  maximum(a: T, b: T): T {
-    return sameShape(a.shape, b.shape) ? tf.maximum(a, b) : tfjsGradients.maximum(a, b);
-  }
-  minimum(a: T, b: T): T {
-    return sameShape(a.shape, b.shape) ? tf.minimum(a, b) : tfjsGradients.minimum(a, b);
-  }
+  add: (_o, a, b) => tf.add(a, b),
+  sub: (_o, a, b) => tf.sub(a, b),
+  mul: (_o, a, b) => tf.mul(a, b),
+  div: (_o, a, b) => tf.div(a, b),
+  maximum: (_o, a, b) => (sameShape(a.shape, b.shape) ? tf.maximum(a, b) : tfjsGradients.maximum(a, b)),
+  minimum: (_o, a, b) => (sameShape(a.shape, b.shape) ? tf.minimum(a, b) : tfjsGradients.minimum(a, b)),
 
-  // element-wise unary
-  neg(x: T): T {
-    return tf.neg(x);
-  }
-  exp(x: T): T {
-    return tf.exp(x);
-  }
-  log(x: T): T {
-    return tf.log(x);
-  }
-  sqrt(x: T): T {
-    return tf.sqrt(x);
-  }
-  square(x: T): T {
-    return tf.square(x);
-  }
-  abs(x: T): T {
-    return tf.abs(x);
-  }
-  tanh(x: T): T {
-    return tf.tanh(x);
-  }
-  sigmoid(x: T): T {
-    return tf.sigmoid(x);
-  }
-  softplus(x: T): T {
-    return tf.softplus(x);
-  }
-  relu(x: T): T {
-    return tf.relu(x);
-  }
-  leakyRelu(x: T, alpha: number): T {
-    return tf.leakyRelu(x, alpha);
-  }
-  silu(x: T): T {
-    return tf.mul(x, tf.sigmoid(x));
-  }
-  sin(x: T): T {
-    return tf.sin(x);
-  }
-  cos(x: T): T {
-    return tf.cos(x);
-  }
-  clip(x: T, lo: number, hi: number): T {
-    return tf.clipByValue(x, lo, hi);
-  }
+  neg: (_o, x) => tf.neg(x),
+  exp: (_o, x) => tf.exp(x),
+  log: (_o, x) => tf.log(x),
+  sqrt: (_o, x) => tf.sqrt(x),
+  abs: (_o, x) => tf.abs(x),
+  sign: (_o, x) => tf.sign(x),
+  step: (_o, x) => tf.step(x, 0),
+  tanh: (_o, x) => tf.tanh(x),
+  sigmoid: (_o, x) => tf.sigmoid(x),
+  softplus: (_o, x) => tf.softplus(x),
+  relu: (_o, x) => tf.relu(x),
+  sin: (_o, x) => tf.sin(x),
+  cos: (_o, x) => tf.cos(x),
+  clip: (_o, x, lo, hi) => tf.clipByValue(x, lo, hi),
 
-  // reductions
-  sum(x: T, axes?: number[], keepDims?: boolean): T {
-    return tf.sum(x, axes, keepDims);
-  }
-  mean(x: T, axes?: number[], keepDims?: boolean): T {
-    return tf.mean(x, axes, keepDims);
-  }
+  sum: (_o, x, axes, keepDims) => tf.sum(x, axes, keepDims),
 
-  // shape and linear algebra
-  matmul(a: T, b: T): T {
+  matmul(_o, a, b) {
     const ra = a.rank;
     const rb = b.rank;
     if (rb === 2) {
@@ -199,17 +184,11 @@ export class TfjsOps implements Ops<T> {
     }
     if (ra === rb && sameShape(a.shape.slice(0, ra - 2), b.shape.slice(0, rb - 2))) return tf.matMul(a, b);
     return tfjsGradients.matMul(a, b);
-  }
-  reshape(x: T, shape: number[]): T {
-    return tf.reshape(x, shape);
-  }
-  transpose(x: T, perm?: number[]): T {
-    return tf.transpose(x, perm);
-  }
-  concat(xs: T[], axis: number): T {
-    return tf.concat(xs, axis);
-  }
-  sliceAxis(x: T, axis: number, begin: number, size: number): T {
+  },
+  reshape: (_o, x, shape) => tf.reshape(x, shape),
+  transpose: (_o, x, perm) => tf.transpose(x, perm),
+  concat: (_o, xs, axis) => tf.concat(xs, axis),
+  sliceAxis(_o, x, axis, begin, size) {
     const rank = x.rank;
     const ax = axis < 0 ? axis + rank : axis;
     const b = new Array<number>(rank).fill(0);
@@ -217,70 +196,37 @@ export class TfjsOps implements Ops<T> {
     b[ax] = begin;
     s[ax] = size;
     return tf.slice(x, b, s);
-  }
-  gather(table: T, indices: T): T {
+  },
+  gather(_o, table, indices) {
     if (indices.dtype === 'int32') return tf.gather(table, indices);
     const idx = tf.cast(indices, 'int32');
     const out = tf.gather(table, idx);
     idx.dispose();
     return out;
-  }
-  conv2d(x: T, filter: T, stride: number, pad: 'same' | 'valid'): T {
-    if (this.useCustomConv()) return tfjsGradients.conv2d(x, filter, stride, pad);
+  },
+  conv2d(o, x, filter, stride, pad) {
+    if (o.useCustomConv()) return tfjsGradients.conv2d(x, filter, stride, pad);
     return tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, pad);
-  }
-  /**
-   * Filter [kh, kw, outC, inC] (tfjs convention: the filter of the conv2d this op is the
-   * transpose of). outShape is [H, W, C] or [B|-1, H, W, C]; the batch comes from x.
-   */
-  conv2dTranspose(x: T, filter: T, outShape: number[], stride: number, pad: 'same' | 'valid'): T {
+  },
+  conv2dTranspose(o, x, filter, outShape, stride, pad) {
     const n = outShape.length;
-    const o: [number, number, number, number] = [x.shape[0], outShape[n - 3], outShape[n - 2], outShape[n - 1]];
-    if (this.useCustomConv()) return tfjsGradients.conv2dTranspose(x, filter, o, stride, pad as ConvPad);
-    return tf.conv2dTranspose(x as tf.Tensor4D, filter as tf.Tensor4D, o, stride, pad);
-  }
-  shape(x: T): number[] {
-    return x.shape;
-  }
+    const s: [number, number, number, number] = [x.shape[0], outShape[n - 3], outShape[n - 2], outShape[n - 1]];
+    if (o.useCustomConv()) return tfjsGradients.conv2dTranspose(x, filter, s, stride, pad as ConvPad);
+    return tf.conv2dTranspose(x as tf.Tensor4D, filter as tf.Tensor4D, s, stride, pad);
+  },
+  conv2dFilterGrad: (_o, x, dy, filterShape, stride, pad) => tfjsGradients.conv2dFilterGrad(x as tf.Tensor4D, dy as tf.Tensor4D, filterShape, stride, pad),
 
-  private useCustomConv(): boolean {
-    const b = tf.getBackend();
-    if (b !== this.convBackend) {
-      this.convBackend = b;
-      this.convCustom = this.convGradMode === 'always' || tf.getKernel('Conv2DBackpropFilter', b) === undefined;
-    }
-    return this.convCustom;
-  }
-
-  // randomness
-  randomNormal(shape: number[]): T {
-    return tf.randomNormal(shape, 0, 1, 'float32', this.nextSeed());
-  }
-  randomNormalLike(x: T): T {
-    return tf.randomNormal(x.shape, 0, 1, 'float32', this.nextSeed());
-  }
-  randomUniformLike(x: T): T {
-    return tf.randomUniform(x.shape, 0, 1, 'float32', this.nextSeed());
-  }
-  randomIntLike(x: T, n: number): T {
+  randomNormal: (o, shape) => tf.randomNormal(shape, 0, 1, 'float32', o.nextSeed()),
+  randomNormalLike: (o, x) => tf.randomNormal(x.shape, 0, 1, 'float32', o.nextSeed()),
+  randomUniformLike: (o, x) => tf.randomUniform(x.shape, 0, 1, 'float32', o.nextSeed()),
+  randomIntLike(o, x, n) {
     const b = x.shape[0];
     const v = new Float32Array(b);
-    for (let k = 0; k < b; k++) v[k] = Math.floor((nextU32(this.rng) / 4294967296) * n);
+    for (let k = 0; k < b; k++) v[k] = Math.floor(o.nextUniform() * n);
     return tf.tensor1d(v, 'float32');
-  }
+  },
 
-  // autodiff and control
-  stopGradient(x: T): T {
-    return tfjsGradients.stopGradient(x);
-  }
-  loop(n: number, carry: T[], body: (i: T, carry: T[]) => T[]): T[] {
-    const owned = new Set<T>(carry); // the caller's tensors: never disposed here
-    let cur = carry;
-    for (let k = 0; k < n; k++) {
-      const prev = cur;
-      cur = tf.tidy(() => body(tf.scalar(k, 'int32'), prev));
-      for (const t of prev) if (!owned.has(t) && !cur.includes(t)) t.dispose();
-    }
-    return cur;
-  }
-}
+  stopGradient: (_o, x) => tfjsGradients.stopGradient(x),
+};
+
+installRules(TfjsOps, TFJS_RULES);
