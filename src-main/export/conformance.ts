@@ -325,9 +325,16 @@ function recipeFor(spec: AnyNodeSpec, params: unknown, cfg: Config): Recipe {
  *   const r = await onnxParityForNode(spec); expect(r.pass, r.summary).toBe(true);
  */
 export async function onnxParityForNode(spec: AnyNodeSpec, opts: NodeParityOptions = {}): Promise<NodeParityReport> {
-  const params = spec.params.parse(opts.params ?? {});
+  let params = spec.params.parse(opts.params ?? {});
   const cases: NodeParityCase[] = [];
-  const { configs, tried } = opts.inputs ? givenConfig(spec, params, opts.inputs) : findConfigs(spec, params);
+  let { configs, tried } = opts.inputs ? givenConfig(spec, params, opts.inputs) : findConfigs(spec, params);
+  if (!configs.length && !opts.inputs && !opts.params && spec.fixture) {
+    // no synthesised shapes fit (e.g. a scalar energy Fn, continuous time): the node's own fixture
+    params = spec.params.parse(spec.fixture.params ?? {});
+    const given = givenConfig(spec, params, spec.fixture.inputs);
+    configs = given.configs;
+    tried = [...tried, ...given.tried];
+  }
   if (!configs.length) {
     cases.push({ name: 'inputs', noise: 'inputs', pass: false, maxError: Infinity, outputs: [], error: `no synthesised input shapes satisfy ${spec.type}'s infer: ${tried.slice(0, 4).join(' | ')}` });
   }
