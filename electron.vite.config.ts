@@ -7,13 +7,16 @@
  *             external, loaded from node_modules.
  *   preload   src-main/app/preload.ts -> out/preload/index.cjs: CommonJS, because a
  *             sandboxed renderer cannot load an ESM preload; it imports only `electron`.
- *   renderer  src-renderer (React, React Flow) -> out/renderer, served at app://genloom/.
+ *   renderer  src-renderer (React, React Flow) -> out/renderer, served at app://genloom/;
+ *             the renderer-boundary plugin (scripts/rendererBoundary.ts) fails the build
+ *             when it imports anything outside its own files, the shared core and its packages.
  * Web mode builds the same renderer with vite.web.config.ts into dist/web.
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
+import { rendererBoundary } from './scripts/rendererBoundary.ts';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 const here = (p: string) => resolve(root, p);
@@ -46,7 +49,7 @@ export default defineConfig({
   renderer: {
     root: here('src-renderer'),
     base: './',
-    plugins: [react()],
+    plugins: [rendererBoundary({ root, rendererRoot: here('src-renderer') }), react()],
     build: {
       outDir: here('out/renderer'),
       emptyOutDir: true,

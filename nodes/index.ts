@@ -10,8 +10,10 @@ import { vae } from './vae';
 import { gan } from './gan';
 import { flow } from './flow';
 import { diffusion } from './diffusion';
+import { flowmatching } from './flowmatching';
+import { ebm } from './ebm';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

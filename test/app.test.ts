@@ -10,11 +10,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { API_ERROR_CODES, Methods, NO_ID, ResponseSchema, type ApiEvent, type MethodName } from '../src-main/api/contract';
 import { createDispatcher, HandlerError, type Handlers } from '../src-main/app/dispatch';
 import { createStudio, slug, type TrainingSessionLike } from '../src-main/app/handlers';
-import type { TrainEvent, TrainRequestInput } from '../src-main/runtime/protocol';
+import type { TrainEvent, TrainRequestInput } from '../src-main/api/trainingProtocol';
 import { readTemplate } from '../src-main/document/templates';
 
 // in family order (the gallery's order)
-const TEMPLATE_IDS = ['vae-moons', 'vae-mnist', 'gan-8gaussians', 'realnvp-moons', 'ddpm-swissroll'];
+const TEMPLATE_IDS = ['vae-moons', 'vae-mnist', 'gan-8gaussians', 'realnvp-moons', 'ddpm-swissroll', 'fm-8gaussians', 'fm-moons', 'ebm-8gaussians'];
 
 const loadTemplate = async (id: string) => readTemplate(id) as any;
 

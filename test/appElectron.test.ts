@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ResponseSchema } from '../src-main/api/contract';
-import type { TrainEvent } from '../src-main/runtime/protocol';
+import type { TrainEvent } from '../src-main/api/trainingProtocol';
 import { readTemplate } from '../src-main/document/templates';
 
 const m = vi.hoisted(() => {

@@ -31,6 +31,9 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'gan-8gaussians': ['generator:generator', 'sampler:sampler'],
   'realnvp-moons': ['generator:model', 'density:model', 'sampler:sampler'],
   'ddpm-swissroll': ['denoiser:denoiser', 'sampler:ddpm', 'sampler:ddim'],
+  'fm-8gaussians': ['denoiser:velocity', 'sampler:euler', 'sampler:heun'],
+  'fm-moons': ['density:cnf', 'denoiser:velocity', 'sampler:euler', 'sampler:heun'],
+  'ebm-8gaussians': ['sampler:langevin', 'sampler:annealed'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];

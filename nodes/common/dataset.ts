@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineNode, InferError } from '../core/defineNode';
 
-/** Bundled datasets and their dimensions (REFERENCE.md "Toy datasets"; MNIST 28x28). */
+/** Bundled datasets and their dimensions (docs/REFERENCE.md "Toy datasets"; MNIST 28x28). */
 export const BUNDLED_DATASETS = {
   '8gaussians': 2,
   moons: 2,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
 import { distEvent, expectSame, LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/objective';
 
-/** Maximum likelihood (seed 000, section 0): minimise E_data[-log p_theta(x)], in nats. */
+/** Maximum likelihood : minimise E_data[-log p_theta(x)], in nats. */
 export const nll = defineNode({
   type: 'loss.nll',
   version: 1,

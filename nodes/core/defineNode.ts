@@ -33,6 +33,30 @@ export type Category = (typeof CATEGORIES)[number];
  */
 export type Role = 'network' | 'objective' | 'sampler' | 'data' | 'none';
 
+/** how a node state starts: like a parameter, or uniform in [low, high) */
+export type StateInit = Init | { kind: 'uniform'; low: number; high: number };
+
+/**
+ * What a node's build, apply and update see.
+ *
+ * Node state (`state` / `setState`): a persistent tensor that is not trained: a replay
+ * buffer of Langevin negatives, a running statistic. Named `state/${nodeId}/${local}`;
+ * declare it in `build` (so it exists, and is checkpointed, from step 0) and read it
+ * again in `apply` by calling `state` with the same name: it returns the current value.
+ * `setState` gives its value after this training step: the trainer assigns it once the
+ * step is done (outside the gradient), saves it in checkpoints (weights.safetensors,
+ * under the `state/` prefix) and restores it on resume, exactly. Outside training steps
+ * (sampling, evaluation, export) `setState` is ignored. Use `readState` / `writeState`
+ * below: harnesses that build their own ctx (the conformance suite) have no state, and
+ * there a state reads as a parameter of the same name.
+ *
+ * EMA target (`ema`): in `build`, `ctx.ema(input, decay)` returns the static output that
+ * drives `input` (a network's Fn) built a second time over shadow weights
+ * theta_ema <- decay theta_ema + (1 - decay) theta, updated after every optimiser step of
+ * each objective that trains that network (theta_ema = theta at step 0). Shadows are named
+ * `ema/${nodeId}/${paramName}`, checkpointed with the weights, and exported by name. Use
+ * `emaOf` below.
+ */
 export interface NodeCtx<T> {
   ops: Ops<T>;
   nodeId: string;
@@ -44,6 +68,28 @@ export interface NodeCtx<T> {
   feed(nodeId: string): T;
   /** hyper-parameter of an objective or sampler chosen at run time (e.g. sampler steps) */
   mode: 'train' | 'sample';
+  /** creates (first call) or returns the current value of the state `state/${nodeId}/${local}` */
+  state?(local: string, shape: number[], init: StateInit): T;
+  /** the state's value after this training step (ignored outside training steps) */
+  setState?(local: string, value: T): void;
+  /** (build only) the value driving `input`, rebuilt over EMA shadow weights */
+  ema?(input: string, decay: number): unknown;
+}
+
+/** the current value of a node state (see NodeCtx); a parameter of that name where the host keeps no state */
+export function readState<T>(ctx: NodeCtx<T>, local: string, shape: number[], init: StateInit): T {
+  if (ctx.state) return ctx.state(local, shape, init);
+  return ctx.param(`state/${local}`, shape, init.kind === 'uniform' ? { kind: 'zeros' } : init);
+}
+
+/** sets a node state's value after this training step (no-op where the host keeps no state) */
+export function writeState<T>(ctx: NodeCtx<T>, local: string, value: T): void {
+  ctx.setState?.(local, value);
+}
+
+/** (build) the EMA copy of the static value driving `input`; the value itself where the host keeps no EMA */
+export function emaOf<T, V>(ctx: NodeCtx<T>, input: string, decay: number, online: V): V {
+  return ctx.ema ? (ctx.ema(input, decay) as V) : online;
 }
 
 type ValueOfKind<K, T> = K extends 'Tensor'
@@ -199,6 +245,21 @@ export interface NodeSpec<
   staticOutputs?: readonly (keyof O & string)[];
   /** the computation, written against Ops */
   apply<T>(ctx: NodeCtx<T>, args: ApplyArgs<I, z.output<S>, T, B>): Partial<PortValues<O, T>>;
+  /**
+   * networks: a closed-form update rule (an EM step, a running mean) used instead of a
+   * gradient step by objectives whose optimiser is `{ kind: 'update' }`. Called on the
+   * node's inputs of the same evaluation as the objective's loss; returns new values of
+   * its parameters by local name (the ones it leaves out stay as they are).
+   */
+  update?<T>(ctx: NodeCtx<T>, args: ApplyArgs<I, z.output<S>, T, B>): Record<string, T>;
+  /**
+   * The node's outputs are computed before each training step, outside the gradient tape:
+   * no gradient flows into or through them, and they cost no backward pass (Langevin
+   * negatives: the chain must not be backpropagated). Their apply should still
+   * stopGradient what the math says sg[.], for interpreters that run under one tape. Only
+   * data nodes are shared with the step; what else they depend on is computed again there.
+   */
+  detached?: boolean;
 }
 
 export type AnyNodeSpec = NodeSpec<Record<string, PortDecl>, Record<string, PortDecl>, z.ZodType, any>;

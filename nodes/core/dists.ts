@@ -1,5 +1,5 @@
 /**
- * Distributions over Ops. Symbols (seed 000, sections 0-3):
+ * Distributions over Ops. Symbols :
  *   N(mu, diag sigma^2)   diagonal Gaussian, log-std parameterised (s = log sigma)
  *   Bern(sigmoid(l))       Bernoulli with logits l
  *   p_X(x) = p_Z(f^-1(x)) |det d f^-1/dx|   change of variables (transformed dist)
@@ -27,7 +27,7 @@ export function standardNormal<T>(ops: Ops<T>, event: number[]): DistValue<T> {
 /** N(mu, diag exp(2 logStd)); mu and logStd are [B, ...event] or broadcastable params. */
 export function diagNormal<T>(ops: Ops<T>, mu: T, logStd: T, event: number[], batched = true): DistValue<T> {
   const rsample = (n: number) => {
-    // x = mu + sigma * eps, eps ~ N(0, I)   (the reparameterisation trick, seed 001 / VAE)
+    // x = mu + sigma * eps, eps ~ N(0, I)   (the reparameterisation trick,  / VAE)
     const eps = batched ? ops.randomNormalLike(mu) : ops.randomNormal([n, ...event]);
     return ops.add(mu, ops.mul(ops.exp(logStd), eps));
   };
@@ -87,7 +87,7 @@ export function transformed<T>(ops: Ops<T>, base: DistValue<T>, flow: BijectorVa
 
 /**
  * KL(q || p) in closed form where it exists, per row [B]; undefined otherwise.
- * KL(N(mu, s^2) || N(0, 1)) = 0.5 (mu^2 + s^2 - 1 - ln s^2)   (REFERENCE.md closed forms)
+ * KL(N(mu, s^2) || N(0, 1)) = 0.5 (mu^2 + s^2 - 1 - ln s^2)   (docs/REFERENCE.md closed forms)
  */
 export function analyticKl<T>(ops: Ops<T>, q: DistValue<T>, p: DistValue<T>): T | undefined {
   if (q.family === 'diagNormal' && p.family === 'standardNormal') {

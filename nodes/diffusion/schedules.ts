@@ -1,5 +1,5 @@
 /**
- * Noise schedules (seed 004, DDPM section; REFERENCE.md "Diffusion constants").
+ * Noise schedules (Ho et al. 2020; Nichol and Dhariwal 2021; docs/REFERENCE.md "Diffusion constants").
  *   alpha_t = 1 - beta_t,  alpha-bar_t = prod_{s <= t} alpha_s,  t = 1..T
  * Linear (Ho et al. 2020, sec. 4): beta_t evenly spaced from beta_1 to beta_T.
  * Cosine (Nichol & Dhariwal 2021, eq. 17): alpha-bar_t = f(t)/f(0), f(u) = cos((u/T + s)/(1 + s) * pi/2)^2,

@@ -1,6 +1,6 @@
 /**
  * Flow layers chain: each layer takes the bijector built so far (latent side) and returns
- * the composition f_k o ... o f_1. Log-determinants add (seed 000, section 4):
+ * the composition f_k o ... o f_1. Log-determinants add :
  *   log|det J_{f_k o ... o f_1}| = sum_k log|det J_{f_k}|
  */
 import type { Ops } from '../core/ops';

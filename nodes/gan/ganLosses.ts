@@ -3,7 +3,7 @@ import { defineNode } from '../core/defineNode';
 import { LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/objective';
 
 /**
- * GAN value (Goodfellow et al. 2014, eq. 1; seed 002):
+ * GAN value (Goodfellow et al. 2014, eq. 1):
  *   min_G max_D  E_data[log D(x)] + E_z[log(1 - D(G(z)))],  D = sigmoid(logit)
  * With logits l: -log D = softplus(-l), -log(1 - D) = softplus(l).
  */

@@ -14,7 +14,7 @@ export const bernoulliDecoder = defineNode({
   inputs: { z: { type: { kind: 'Tensor', semantic: 'latent' }, doc: 'latent codes z' } },
   outputs: {
     px: { type: { kind: 'Dist' }, doc: 'the likelihood p_theta(x|z), one Bernoulli per pixel' },
-    fn: { type: { kind: 'Fn' }, doc: 'z -> pixel probabilities, for samplers' },
+    fn: { type: { kind: 'Fn' }, doc: 'z -> pixel probabilities (the mean), or a Bernoulli draw of p(x|z), for samplers' },
   },
   params: z.object({ ...mlpFields, dataDim: z.number().int().min(1).max(100000).default(784) }),
   math: {
@@ -36,7 +36,16 @@ export const bernoulliDecoder = defineNode({
     const net = buildMlp(ctx, flatSize(zs), p.hidden, p.dataDim, p.activation);
     return {
       net,
-      fn: { kind: 'Fn', owner: ctx.nodeId, in: zs, out: [p.dataDim], timeConditioned: false, call: (z) => ctx.ops.sigmoid(net(z)) },
+      fn: {
+        kind: 'Fn',
+        owner: ctx.nodeId,
+        in: zs,
+        out: [p.dataDim],
+        timeConditioned: false,
+        call: (z) => ctx.ops.sigmoid(net(z)),
+        // a draw x ~ p(x|z): one Bernoulli(sigmoid(l)) per pixel, as the likelihood's own sample
+        sample: (z) => bernoulli(ctx.ops, net(z), [p.dataDim]).sample(0),
+      },
     };
   },
   staticOutputs: ['fn'],

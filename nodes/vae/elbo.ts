@@ -4,7 +4,7 @@ import { analyticKl } from '../core/dists';
 import { distEvent, expectSame, LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/objective';
 
 /**
- * The negative ELBO (Kingma & Welling 2014, eq. 10; seed 001):
+ * The negative ELBO (Kingma & Welling 2014, eq. 10):
  *   -ELBO(x) = -E_{q(z|x)}[log p(x|z)] + beta KL(q(z|x) || p(z))
  * The expectation uses one reparameterised sample; KL is analytic where it exists,
  * otherwise the one-sample estimate log q(z|x) - log p(z).

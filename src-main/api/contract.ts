@@ -20,7 +20,7 @@
  *             cannot carry Error subclasses); `onEvent(cb)` returns an unsubscribe function.
  */
 import { z } from 'zod';
-import { TrainEvent } from '../runtime/protocol';
+import { TrainEvent } from './trainingProtocol';
 
 export const ApiErrorSchema = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
 export type ApiError = z.infer<typeof ApiErrorSchema>;

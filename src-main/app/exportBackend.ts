@@ -8,8 +8,7 @@ import { tsWorkerBootstrap } from '../runtime/tsWorker';
 import { Worker } from 'node:worker_threads';
 import { listTargets } from '../export/targets';
 import type { ExportJob, ExportOutcome, ExportReply } from './exportJob';
-import type { ExportBackend } from './handlers';
-import type { ChildProcessLike } from './utilityHost';
+import type { ChildProcessLike, ExportBackend } from './hostTypes';
 
 export type ExportJobRunner = (job: ExportJob) => Promise<ExportOutcome>;
 
@@ -28,7 +27,6 @@ function fromReply(r: unknown): ExportOutcome {
   if (reply && reply.ok === true) return reply.result;
   throw new Error(reply && reply.ok === false ? reply.message : 'the export host sent no result');
 }
-
 
 /** a fresh worker thread per job (plain Node) */
 export const workerThreadRunner: ExportJobRunner = (job) =>

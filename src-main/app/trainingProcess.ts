@@ -1,13 +1,13 @@
 /**
  * The training utilityProcess under Electron (out/main/trainingProcess.js): one run per
  * process. The first message must be { type: 'start', request }; the run then goes in this
- * process (runtime/TrainingSession.ts, in-process mode: this process is already off the
+ * process (session/TrainingSession.ts, in-process mode: this process is already off the
  * main process) and every TrainEvent is posted back. Later commands (pause, resume, stop)
  * are handed to the session, which validates them. The process exits after the final
  * 'stopped' event; a crash is an 'exit' event in the main process (utilityHost.ts).
  */
-import { TrainCommand, type TrainEvent } from '../runtime/protocol';
-import { startTraining, type TrainingSession } from '../runtime/TrainingSession';
+import { TrainCommand, type TrainEvent } from '../api/trainingProtocol';
+import { startTraining, type TrainingSession } from '../session/TrainingSession';
 
 export interface ParentPortLike {
   on(event: 'message', listener: (e: { data: unknown }) => void): unknown;

@@ -1,21 +1,14 @@
 /**
  * Training under Electron: each run in its own utilityProcess (own heap; a crash is an exit
  * event, never a crash of the main process). The child (trainingProcess.ts) speaks the
- * training protocol of runtime/protocol.ts: TrainCommand in, TrainEvent out, both
+ * training protocol of api/trainingProtocol.ts: TrainCommand in, TrainEvent out, both
  * validated on arrival. Written against a minimal view of Electron's UtilityProcess so it
  * can be tested without Electron.
  */
-import { TrainEvent, type TrainCommand, type TrainRequest, type TrainRequestInput } from '../runtime/protocol';
-import type { TrainingHost, TrainingSessionLike } from './handlers';
+import { TrainEvent, type TrainCommand, type TrainRequest, type TrainRequestInput } from '../api/trainingProtocol';
+import type { ChildProcessLike, TrainingHost, TrainingSessionLike } from './hostTypes';
 
-/** the part of Electron's UtilityProcess used here */
-export interface ChildProcessLike {
-  postMessage(message: unknown): void;
-  kill(): boolean;
-  on(event: 'spawn', listener: () => void): unknown;
-  on(event: 'exit', listener: (code: number) => void): unknown;
-  on(event: 'message', listener: (message: unknown) => void): unknown;
-}
+export type { ChildProcessLike } from './hostTypes';
 
 export interface UtilityHostOptions {
   /** after stop(), how long the child gets to write its checkpoint and exit (default 15 s) */

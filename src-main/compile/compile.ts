@@ -77,6 +77,9 @@ export function compile(graph: ValidatedGraph): Program {
       }
       return {};
     },
+    // node state and EMA shadows are not parameters: the recorder only skips them
+    state: () => ({}),
+    ema: () => ({}),
   });
   const owner = (p: ParamSpec) => p.name.slice(0, p.name.indexOf('/'));
   const networks: NetworkInfo[] = graph.order
@@ -135,6 +138,21 @@ export function compile(graph: ValidatedGraph): Program {
 
 const fmtInit = (i: Init) => (i.kind === 'constant' ? `const(${i.value})` : i.kind === 'normal' ? `normal(${i.std})` : i.kind);
 
+/** `adam(lr=0.001, betas=0.9/0.999)`, `sgd(lr=0.01, momentum=0.9)`, ...; `, clip=0.01` when weights are clipped */
+export function formatOptimizer(opt: OptimizerConfig): string {
+  const clip = opt.clipWeights !== undefined ? `, clip=${opt.clipWeights}` : '';
+  switch (opt.kind) {
+    case 'adam':
+      return `adam(lr=${opt.lr}, betas=${opt.beta1}/${opt.beta2}${clip})`;
+    case 'sgd':
+      return `sgd(lr=${opt.lr}, momentum=${opt.momentum}${clip})`;
+    case 'rmsprop':
+      return `rmsprop(lr=${opt.lr}, decay=${opt.decay}, momentum=${opt.momentum}, eps=${opt.epsilon}${clip})`;
+    case 'update':
+      return `the networks' own update rules (no gradient step${clip})`;
+  }
+}
+
 export function programToString(p: Program): string {
   const lines: string[] = [];
   const g = p.graph;
@@ -155,10 +173,7 @@ export function programToString(p: Program): string {
   }
   lines.push('  round:');
   for (const o of p.objectives) {
-    const opt = o.optimizer;
-    lines.push(
-      `    ${o.nodeId} (${o.type}) x${o.stepsPerRound}: trains ${o.trains.join(', ')} with adam(lr=${opt.lr}, betas=${opt.beta1}/${opt.beta2}), ${o.paramNames.length} tensors`,
-    );
+    lines.push(`    ${o.nodeId} (${o.type}) x${o.stepsPerRound}: trains ${o.trains.join(', ')} with ${formatOptimizer(o.optimizer)}, ${o.paramNames.length} tensors`);
   }
   lines.push('  samplers:');
   for (const s of p.samplers) lines.push(`    ${s.nodeId} (${s.type}) -> [B, ${s.shape.join(', ')}]`);

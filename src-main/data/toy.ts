@@ -1,5 +1,5 @@
 /**
- * Toy datasets, exactly as defined in shared/REFERENCE.md (the FFJORD definitions, which most
+ * Toy datasets, exactly as defined in docs/REFERENCE.md (the FFJORD definitions, which most
  * 2-D papers use), but every point drawn i.i.d.: mixture components, arms, rings and angles
  * are drawn per point instead of in fixed proportions or on a linspace. The reference floors
  * (metric between two independent true samples) are only valid for i.i.d. samples.

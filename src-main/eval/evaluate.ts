@@ -1,5 +1,5 @@
 /**
- * The REFERENCE.md metrics of a trained program, against a fresh held-out sample:
+ * The docs/REFERENCE.md metrics of a trained program, against a fresh held-out sample:
  * - every sampler on point data: multi-scale MMD^2, energy distance, sliced W2, and mode
  *   coverage where the dataset is a mixture of known modes (8gaussians, ring8, grid25);
  * - every exact-likelihood model: held-out NLL in nats per example;

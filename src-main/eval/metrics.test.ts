@@ -1,9 +1,9 @@
 /**
  * Metric tests, and through them a check of the dataset definitions against the floors of
- * shared/REFERENCE.md (metric between two independent true samples, and between true samples
+ * docs/REFERENCE.md (metric between two independent true samples, and between true samples
  * and known bad models on 8gaussians).
  *
- * Tolerances: REFERENCE.md gives mean +- std over 10 repeats at n = 2000; we average R repeats
+ * Tolerances: docs/REFERENCE.md gives mean +- std over 10 repeats at n = 2000; we average R repeats
  * and require |mean - ref| < 2 std (the std of a single repeat, so the check on the mean is
  * loose enough not to flake, but tight enough to catch a wrong definition: e.g. a wrong scale
  * or noise level moves the floors by several std).
@@ -32,7 +32,7 @@ function truePair(name: ToyName, n: number, rep: number): [Float32Array, Float32
   return [sampleToy(name, n, rng.fork(1)), sampleToy(name, n, rng.fork(2))];
 }
 
-/** Bad models of 8gaussians, as in REFERENCE.md. */
+/** Bad models of 8gaussians, as in docs/REFERENCE.md. */
 function badModel(kind: 'drop' | 'wide' | 'gauss', n: number, rng: Rng): Float32Array {
   const out = new Float32Array(2 * n);
   const { centres, sigma } = EIGHT_GAUSSIANS_MODES;
@@ -270,14 +270,14 @@ describe('metrics: exact small cases', () => {
   });
 });
 
-/** REFERENCE.md, n = 2000, mean +- std over 10 repeats. */
+/** docs/REFERENCE.md, n = 2000, mean +- std over 10 repeats. */
 const FLOORS: Partial<Record<ToyName, { w2: [number, number]; sw2: [number, number]; energy?: [number, number]; mmd?: number }>> = {
   '8gaussians': { w2: [0.248, 0.071], sw2: [0.103, 0.042], energy: [0.0037, 0.0038], mmd: 3e-4 },
   moons: { w2: [0.148, 0.03], sw2: [0.063, 0.018], energy: [0.0024, 0.0014], mmd: 1.7e-4 },
   swissroll: { w2: [0.143, 0.015], sw2: [0.054, 0.013], energy: [0.0018, 0.001] },
   checkerboard: { w2: [0.317, 0.076], sw2: [0.135, 0.048], energy: [0.007, 0.0055] },
-  // REFERENCE.md's pinwheel row (W2 0.129 +- 0.009, SW2 0.044 +- 0.005) was computed with
-  // FFJORD's stratified arms (exactly n/5 points per arm); with i.i.d. arms, as REFERENCE.md
+  // docs/REFERENCE.md's pinwheel row (W2 0.129 +- 0.009, SW2 0.044 +- 0.005) was computed with
+  // FFJORD's stratified arms (exactly n/5 points per arm); with i.i.d. arms, as docs/REFERENCE.md
   // itself requires, the multinomial arm counts add transport between arms. Our measurement
   // (10 repeats, i.i.d.): W2 0.206 +- 0.048, SW2 0.074 +- 0.018; a numpy check gave
   // 0.217 +- 0.044 (i.i.d.) and 0.130 +- 0.010 / SW2 0.047 +- 0.006 (stratified, 30 repeats).
@@ -291,7 +291,7 @@ const within2Std = (values: number[], [ref, std]: [number, number]): void => {
   expect(Math.abs(m - ref), `mean ${m.toFixed(5)} vs ${ref} +- ${std} (values ${values.map((v) => v.toFixed(5)).join(', ')})`).toBeLessThan(2 * std);
 };
 
-describe('two-sample floors of REFERENCE.md (n = 2000): the dataset definitions are right', () => {
+describe('two-sample floors of docs/REFERENCE.md (n = 2000): the dataset definitions are right', () => {
   for (const name of ['8gaussians', 'moons'] as const) {
     it(`${name}: energy, MMD^2 and SW2 over 3 repeats`, () => {
       const f = FLOORS[name]!;
@@ -334,8 +334,8 @@ describe('two-sample floors of REFERENCE.md (n = 2000): the dataset definitions 
   }
 });
 
-describe('bad models on 8gaussians (REFERENCE.md, n = 2000)', () => {
-  // REFERENCE.md gives means only; the std used here is our own 10-repeat measurement.
+describe('bad models on 8gaussians (docs/REFERENCE.md, n = 2000)', () => {
+  // docs/REFERENCE.md gives means only; the std used here is our own 10-repeat measurement.
   it('one mode dropped: energy 0.064, SW2 0.43 (3 repeats); W2 0.81 (n = 1000)', () => {
     const e: number[] = [];
     const s: number[] = [];

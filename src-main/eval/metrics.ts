@@ -5,7 +5,7 @@
  * Float32Array, Float64Array or number[]. Inputs are copied once into Float64Array, so the
  * inner loops are monomorphic and allocation-free and the sums are in double precision.
  *
- * Reference floors (two independent true samples, n = 2000) are in shared/REFERENCE.md.
+ * Reference floors (two independent true samples, n = 2000) are in docs/REFERENCE.md.
  */
 import type { Rng } from '../data/rng';
 import type { Modes } from '../data/toy';

@@ -2,12 +2,19 @@
  * Trainable parameters as tf.Variables, initialised from a seeded JS stream so that the
  * same seed gives the same initial weights on every backend.
  * Glorot uniform (Glorot & Bengio 2010, eq. 16): U(-a, a), a = sqrt(6 / (fan_in + fan_out)).
+ *
+ * The store also keeps the non-trainable persistent tensors: node state (`state/...`, a
+ * replay buffer) and EMA shadows (`ema/...`). They live in `vars` beside the parameters,
+ * so snapshots (checkpoint weights, export) and `load` (resume) carry them by name; state
+ * draws its initial values from its own stream, so adding a state never changes the
+ * parameters' initial values.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { StateInit } from '../../nodes/core/defineNode';
 import type { Init, ParamSpec } from '../../nodes/core/ops';
 import { Rng } from '../data/rng';
 
-export function initialValues(spec: { shape: number[]; init: Init }, rng: Rng): Float32Array {
+export function initialValues(spec: { shape: number[]; init: StateInit }, rng: Rng): Float32Array {
   const size = spec.shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(size);
   const init = spec.init;
@@ -22,6 +29,9 @@ export function initialValues(spec: { shape: number[]; init: Init }, rng: Rng): 
       break;
     case 'normal':
       for (let i = 0; i < size; i++) v[i] = rng.normal() * init.std;
+      break;
+    case 'uniform':
+      for (let i = 0; i < size; i++) v[i] = init.low + (init.high - init.low) * rng.uniform();
       break;
     case 'glorot': {
       const fanIn = spec.shape.length >= 2 ? spec.shape.slice(0, -1).reduce((a, b) => a * b, 1) : spec.shape[0]!;
@@ -39,11 +49,48 @@ let storeCount = 0;
 export class ParamStore {
   readonly vars = new Map<string, tf.Variable>();
   private readonly rng: Rng;
+  private readonly stateRng: Rng;
+  /** names of the non-trainable tensors (state, EMA shadows) */
+  private readonly nonTrainable = new Set<string>();
   /** tfjs registers variable names globally: each store prefixes its own */
   readonly prefix = `s${storeCount++}:`;
 
   constructor(seed: number) {
     this.rng = new Rng(seed).fork(0x9a7a);
+    this.stateRng = new Rng(seed).fork(0x57a7e);
+  }
+
+  /** creates (first use) or returns the non-trainable state `name` */
+  state(name: string, shape: number[], init: StateInit): tf.Variable {
+    let v = this.vars.get(name);
+    if (!v) {
+      const init0 = tf.tensor(initialValues({ shape, init }, this.stateRng), shape);
+      v = tf.variable(init0, false, this.prefix + name);
+      init0.dispose();
+      this.vars.set(name, v);
+      this.nonTrainable.add(name);
+    } else if (v.shape.join() !== shape.join()) {
+      throw new Error(`state "${name}" is declared with shapes [${v.shape.join(', ')}] and [${shape.join(', ')}]`);
+    }
+    return v;
+  }
+
+  /** creates (first use, as a copy of `source`) or returns the non-trainable shadow `name` */
+  shadow(name: string, source: tf.Variable): tf.Variable {
+    let v = this.vars.get(name);
+    if (!v) {
+      const copy = source.clone();
+      v = tf.variable(copy, false, this.prefix + name);
+      copy.dispose();
+      this.vars.set(name, v);
+      this.nonTrainable.add(name);
+    }
+    return v;
+  }
+
+  /** true for parameters, false for state and EMA shadows */
+  isTrainable(name: string): boolean {
+    return this.vars.has(name) && !this.nonTrainable.has(name);
   }
 
   /** creates the variable on first use (declaration order is topological, so deterministic) */

@@ -1,13 +1,30 @@
 /**
  * Runs a compiled Program on tfjs: one `round()` runs every objective, in order, for its
- * steps per round, each with its own Adam optimiser over the parameters of the networks
- * it trains. Randomness is derived from (seed, round), so a run resumed from a checkpoint
- * continues exactly as the uninterrupted run would have.
+ * steps per round, each with its own optimiser (adam, sgd, rmsprop) over the parameters of
+ * the networks it trains, or with those networks' own update rules (`kind: 'update'`).
+ * Randomness is derived from (seed, round), so a run resumed from a checkpoint continues
+ * exactly as the uninterrupted run would have.
+ *
+ * One step of an objective:
+ *   1. the detached nodes upstream of it (NodeSpec.detached: Langevin negatives) are
+ *      evaluated outside the gradient tape; their outputs and the data batch are shared
+ *      with the step;
+ *   2. the loss is minimised by the optimiser (or evaluated, and the update rules of the
+ *      trained networks assign their parameters);
+ *   3. node states set during the step (ctx.setState) are assigned;
+ *   4. weights are clipped to [-c, c] (optimizer.clipWeights);
+ *   5. every EMA shadow of a parameter this objective trains takes its step
+ *      theta_ema <- decay theta_ema + (1 - decay) theta.
+ * None of this reads back from the backend: a round without `read` never synchronises.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { StateInit } from '../../nodes/core/defineNode';
+import type { OptimizerConfig } from '../../nodes/core/objective';
+import type { Init } from '../../nodes/core/ops';
 import type { LossValue, DistValue } from '../../nodes/core/values';
-import type { Program } from '../compile/compile';
-import { Runner } from '../compile/execute';
+import type { ObjectiveProgram, Program } from '../compile/compile';
+import { Runner, type EvalOptions, type Memo } from '../compile/execute';
+import type { PortRef } from '../graph/validate';
 import { Rng } from '../data/rng';
 import { ParamStore } from './ParamStore';
 import { TfjsOps } from './TfjsOps';
@@ -46,12 +63,56 @@ export function roundSeed(seed: number, round: number, salt = 0): number {
   return (h ^ (h >>> 15)) >>> 0;
 }
 
+/** the tf.Optimizer of a gradient objective; undefined for closed-form updates */
+export function makeOptimizer(c: OptimizerConfig): tf.Optimizer | undefined {
+  switch (c.kind) {
+    case 'adam':
+      return tf.train.adam(c.lr, c.beta1, c.beta2);
+    case 'sgd':
+      return c.momentum > 0 ? tf.train.momentum(c.lr, c.momentum) : tf.train.sgd(c.lr);
+    case 'rmsprop':
+      return tf.train.rmsprop(c.lr, c.decay, c.momentum, c.epsilon);
+    case 'update':
+      return undefined;
+  }
+}
+
+/** one EMA shadow: shadow <- decay shadow + (1 - decay) source after each step training source */
+interface EmaLink {
+  name: string;
+  source: string;
+  decay: number;
+  shadow: tf.Variable;
+  from: tf.Variable;
+}
+
+/** what one step of an objective does, worked out once */
+interface StepPlan {
+  objective: ObjectiveProgram;
+  /** gradient objectives */
+  optimizer?: tf.Optimizer;
+  vars: tf.Variable[];
+  /** update objectives: the trained networks with an update rule */
+  updaters: string[];
+  /** one output of each detached node upstream, evaluated before the step off the tape */
+  detached: PortRef[];
+  /** nodes whose outputs computed before the step are shared with it (detached and data nodes) */
+  shared: Set<string>;
+  emas: EmaLink[];
+  clip?: number;
+}
+
 export class Trainer {
   readonly ops: TfjsOps;
   readonly store: ParamStore;
   readonly runner: Runner<tf.Tensor>;
+  /** the optimiser of each gradient objective (objectives with update rules have none) */
   readonly optimizers = new Map<string, tf.Optimizer>();
-  private readonly varLists = new Map<string, tf.Variable[]>();
+  private readonly plans: StepPlan[] = [];
+  /** every EMA shadow, in declaration order */
+  readonly emas: EmaLink[] = [];
+  /** state values set during the current training step (null outside one) */
+  private pending: Map<string, tf.Tensor> | null = null;
   /** constants created by the nodes' build (schedules, embeddings), freed by dispose() */
   private readonly constants: tf.Tensor[] = [];
   /** completed rounds */
@@ -67,17 +128,87 @@ export class Trainer {
     this.store.createAll(program.params);
     this.ops.collect = this.constants;
     try {
-      this.runner = new Runner(program.graph, this.ops, { param: (n, s, i) => this.store.get(n, s, i) });
+      this.runner = new Runner(program.graph, this.ops, {
+        param: (n, s, i) => this.store.get(n, s, i),
+        state: (n, s, i: StateInit) => this.store.state(n, s, i),
+        setState: (n, v) => this.setState(n, v),
+        ema: (n, source, decay, s, i: Init) => this.emaShadow(n, source, decay, s, i),
+      });
     } finally {
       this.ops.collect = null;
     }
+    const g = program.graph;
     for (const o of program.objectives) {
-      this.optimizers.set(o.nodeId, tf.train.adam(o.optimizer.lr, o.optimizer.beta1, o.optimizer.beta2));
-      this.varLists.set(o.nodeId, this.store.list(o.paramNames));
+      const optimizer = makeOptimizer(o.optimizer);
+      if (optimizer) this.optimizers.set(o.nodeId, optimizer);
+      const updaters = optimizer ? [] : o.trains;
+      for (const id of updaters) {
+        if (!g.nodes.get(id)?.spec.update) {
+          throw new Error(`objective "${o.nodeId}" uses the networks' update rules (optimizer kind "update"), but network "${id}" declares none`);
+        }
+      }
+      const ancestors = this.ancestors(o.nodeId);
+      const detachedIds = [...ancestors].filter((id) => g.nodes.get(id)!.spec.detached);
+      const detached = detachedIds.map((id) => {
+        const n = g.nodes.get(id)!;
+        const port = Object.keys(n.spec.outputs).find((p) => !n.spec.staticOutputs?.includes(p));
+        if (!port) throw new Error(`detached node "${id}" has no per-batch output`);
+        return { node: id, port };
+      });
+      const shared = new Set([...detachedIds, ...[...ancestors].filter((id) => g.nodes.get(id)!.spec.role === 'data')]);
+      const params = new Set(o.paramNames);
+      const clip = o.optimizer.clipWeights;
+      this.plans.push({
+        objective: o,
+        optimizer,
+        vars: this.store.list(o.paramNames),
+        updaters,
+        detached,
+        shared,
+        emas: this.emas.filter((e) => params.has(e.source)),
+        ...(clip !== undefined && { clip }),
+      });
     }
     for (const d of program.data) {
       if (!feeds.has(d.nodeId)) throw new Error(`no data for node "${d.nodeId}"`);
     }
+  }
+
+  /** every node upstream of id */
+  private ancestors(id: string): Set<string> {
+    const seen = new Set<string>();
+    const stack = [id];
+    while (stack.length) {
+      const n = this.program.graph.nodes.get(stack.pop()!)!;
+      for (const ref of Object.values(n.inputs)) {
+        if (!seen.has(ref.node)) {
+          seen.add(ref.node);
+          stack.push(ref.node);
+        }
+      }
+    }
+    return seen;
+  }
+
+  private setState(name: string, value: tf.Tensor): void {
+    if (!this.pending) return; // sampling, evaluation: state is read, never written
+    const target = this.store.vars.get(name);
+    if (!target) throw new Error(`state "${name}" was set before it was declared`);
+    if (value.shape.join() !== target.shape.join()) {
+      throw new Error(`state "${name}" has shape [${target.shape.join(', ')}], its new value [${value.shape.join(', ')}]`);
+    }
+    this.pending.get(name)?.dispose();
+    // kept: a value computed inside the optimiser's closure outlives that closure's tidy
+    this.pending.set(name, tf.keep(value));
+  }
+
+  private emaShadow(name: string, source: string, decay: number, shape: number[], init: Init): tf.Variable {
+    const from = this.store.get(source, shape, init);
+    const existing = this.emas.find((e) => e.name === name);
+    if (existing) return existing.shadow;
+    const shadow = this.store.shadow(name, from);
+    this.emas.push({ name, source, decay, shadow, from });
+    return shadow;
   }
 
   private feedFn(rng: Rng, batch: number, held = false): (id: string) => tf.Tensor {
@@ -97,31 +228,12 @@ export class Trainer {
     this.ops.reseed(roundSeed(seed, r));
     const rng = new Rng(roundSeed(seed, r, 1));
     const out: TermValues = {};
-    for (const o of this.program.objectives) {
-      const opt = this.optimizers.get(o.nodeId)!;
-      const vars = this.varLists.get(o.nodeId)!;
+    for (const plan of this.plans) {
+      const o = plan.objective;
       for (let k = 0; k < o.stepsPerRound; k++) {
-        const feed = this.feedFn(rng, batchSize);
-        let kept: Record<string, tf.Tensor> | undefined;
-        tf.tidy(() => {
-          const cost = opt.minimize(
-            () => {
-              const [v] = this.runner.evaluate([{ node: o.nodeId, port: 'loss' }], { batchSize, mode: 'train', feed });
-              const loss = v as LossValue<tf.Tensor>;
-              if (read && k === o.stepsPerRound - 1) kept = Object.fromEntries(Object.entries(loss.terms).map(([n, t]) => [n, tf.keep(t)]));
-              return loss.value as tf.Scalar;
-            },
-            read,
-            vars,
-          );
-          if (read && k === o.stepsPerRound - 1 && cost) {
-            const terms: Record<string, number> = { loss: cost.dataSync()[0]! };
-            for (const [n, t] of Object.entries(kept ?? {})) terms[n] = t.dataSync()[0]!;
-            out[o.nodeId] = terms;
-          }
-        });
-        if (kept) for (const t of Object.values(kept)) t.dispose();
-        kept = undefined;
+        const readNow = read && k === o.stepsPerRound - 1;
+        const terms = this.stepOnce(plan, { batchSize, mode: 'train', feed: this.feedFn(rng, batchSize) }, readNow);
+        if (terms) out[o.nodeId] = terms;
       }
     }
     this.step = r + 1;
@@ -132,6 +244,52 @@ export class Trainer {
       return out;
     }
     return undefined;
+  }
+
+  /** one step of one objective (see the module comment); its terms when `read` */
+  private stepOnce(plan: StepPlan, eo: EvalOptions<tf.Tensor>, read: boolean): Record<string, number> | undefined {
+    const lossRef = { node: plan.objective.nodeId, port: 'loss' };
+    let kept: Record<string, tf.Tensor> | undefined;
+    let terms: Record<string, number> | undefined;
+    this.pending = new Map();
+    try {
+      tf.tidy(() => {
+        let memo: Memo<tf.Tensor> = new Map();
+        if (plan.detached.length) {
+          const before: Memo<tf.Tensor> = new Map();
+          this.runner.evaluate(plan.detached, eo, before);
+          memo = new Map([...before].filter(([id]) => plan.shared.has(id)));
+        }
+        const evalLoss = () => {
+          const [v] = this.runner.evaluate([lossRef], eo, memo);
+          const loss = v as LossValue<tf.Tensor>;
+          if (read) kept = Object.fromEntries(Object.entries(loss.terms).map(([n, t]) => [n, tf.keep(t)]));
+          return loss.value as tf.Scalar;
+        };
+        let cost: tf.Scalar | null;
+        if (plan.optimizer) cost = plan.optimizer.minimize(evalLoss, read, plan.vars);
+        else {
+          cost = evalLoss();
+          for (const [name, v] of this.runner.updates(plan.updaters, eo, memo)) {
+            const target = this.store.vars.get(name);
+            if (!target || !this.store.isTrainable(name)) throw new Error(`update rule of "${name.slice(0, name.indexOf('/'))}" sets "${name}", which is not one of its parameters`);
+            target.assign(v);
+          }
+        }
+        for (const [name, v] of this.pending!) this.store.vars.get(name)!.assign(v);
+        if (plan.clip !== undefined) for (const v of plan.vars) v.assign(tf.clipByValue(v, -plan.clip, plan.clip));
+        for (const e of plan.emas) e.shadow.assign(tf.add(tf.mul(e.shadow, e.decay), tf.mul(e.from, 1 - e.decay)));
+        if (read && cost) {
+          terms = { loss: cost.dataSync()[0]! };
+          for (const [n, t] of Object.entries(kept ?? {})) terms[n] = t.dataSync()[0]!;
+        }
+      });
+    } finally {
+      for (const t of this.pending!.values()) t.dispose();
+      this.pending = null;
+      if (kept) for (const t of Object.values(kept)) t.dispose();
+    }
+    return terms;
   }
 
   /** true when every parameter is finite (checked per tensor, so large sums cannot overflow) */
@@ -214,7 +372,7 @@ export class Trainer {
 
   dispose(): void {
     for (const o of this.optimizers.values()) o.dispose();
-    this.store.dispose();
+    this.store.dispose(); // parameters, state and EMA shadows
     for (const t of this.constants) t.dispose();
     this.constants.length = 0;
   }

@@ -8,6 +8,12 @@
  *     <runDir>/checkpoints/step-0000500/         weights.safetensors, optimizer.safetensors, state.json
  *     <runDir>/checkpoints/latest.json           names the newest complete checkpoint
  *
+ * weights.safetensors holds the parameters (`${nodeId}/${local}`), the node states
+ * (`state/${nodeId}/${local}`, e.g. a replay buffer) and the EMA shadows
+ * (`ema/${nodeId}/${param}`); optimizer.safetensors the slots of every gradient
+ * objective's optimiser (`${objective}::${variable}/m`, `/v` for Adam, `/momentum` for SGD
+ * with momentum, `/rms` and `/momentum` for RMSprop) and its step count (`::iter`).
+ *
  * Checkpoints are written atomically: the folder is written under a temporary name (each
  * file fsynced, state.json last, with the size and SHA-256 of the two tensor files), the
  * folder is fsynced and renamed to step-XXXXXXX, then latest.json is replaced atomically
@@ -267,7 +273,7 @@ export async function writeCheckpoint(
   const version = genloomVersion();
   const meta = { format: 'pt', genloom: version, step: String(ckpt.step) };
   const weights = encodeSafetensors(ckpt.weights, meta);
-  const optimizer = encodeSafetensors(ckpt.optimizer, { ...meta, kind: 'adam-state' });
+  const optimizer = encodeSafetensors(ckpt.optimizer, { ...meta, kind: 'optimizer-state' });
   await mkdir(tmp);
   try {
     await writeFileSynced(join(tmp, 'weights.safetensors'), weights);

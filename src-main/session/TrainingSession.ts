@@ -15,11 +15,11 @@
  * throws in the caller: a crash or exit ends the session with a 'stopped' event of reason
  * 'error'; an invalid event becomes a 'warning'.
  */
-import { tsWorkerBootstrap } from './tsWorker';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
-import { TrainCommand, TrainEvent, TrainRequest, type TrainRequestInput } from './protocol';
-import type { Evaluate } from './trainLoop';
-import { createControl, describeIssues, TRAIN_WORKER_DATA } from './trainWorker';
+import { TrainCommand, TrainEvent, TrainRequest, type TrainRequestInput } from '../api/trainingProtocol';
+import type { Evaluate } from '../runtime/trainLoop';
+import { tsWorkerBootstrap } from '../runtime/tsWorker';
+import { createControl, describeIssues, runSession, TRAIN_WORKER_DATA } from './trainWorker';
 
 export type StoppedEvent = Extract<TrainEvent, { type: 'stopped' }>;
 export type TrainListener = (e: TrainEvent) => void;
@@ -47,7 +47,6 @@ export interface StartOptions {
   /** worker only: memory limits of the worker's heap (exceeding them ends the run with reason 'error') */
   resourceLimits?: ResourceLimits;
 }
-
 
 
 class Session implements TrainingSession {
@@ -159,8 +158,7 @@ function startInProcess(request: TrainRequest, evaluate: Evaluate | null | undef
   // start on a later turn so that the caller can attach listeners first
   // (trainLoop, and with it tfjs, is loaded only here: a session with a worker keeps this thread light)
   setImmediate(() => {
-    import('./trainLoop')
-      .then(({ runTraining }) => runTraining(request, (e) => session.receive(e), control, evaluate))
+    runSession(request, (e) => session.receive(e), control, evaluate)
       .then(
         () => session.fail('the training ended without a final event'), // no-op after 'stopped'
         (e: unknown) => session.fail(e instanceof Error ? e.message : String(e)),

@@ -1,15 +1,16 @@
 /**
  * The training host in a worker thread. It receives TrainCommand messages (each validated
  * with zod: a malformed one is answered with a 'warning' event and otherwise ignored, the
- * worker keeps running), runs one training run with runTraining, and posts every
- * TrainEvent to the parent. TrainingSession.ts starts it (through tsx's loader, since this
+ * worker keeps running), runs one training run with runtime/trainLoop's runTraining (with
+ * the REFERENCE metrics of src-main/eval), and posts every TrainEvent to the parent. TrainingSession.ts starts it (through tsx's loader, since this
  * file is TypeScript).
  *
  * One run per worker: the parent terminates the worker after the final 'stopped' event.
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { TrainCommand, type TrainEvent } from './protocol';
-import type { TrainControl } from './trainLoop';
+import { TrainCommand, type TrainEvent, type TrainRequest } from '../api/trainingProtocol';
+import type { Evaluate, TrainControl } from '../runtime/trainLoop';
+import { loadReferenceMetrics } from './referenceMetrics';
 
 /** workerData that marks a worker as a training host (importing this file elsewhere does nothing) */
 export const TRAIN_WORKER_DATA = { genloomTrainingWorker: 1 } as const;
@@ -55,6 +56,19 @@ export function describeIssues(error: { issues: readonly { path: readonly Proper
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(message)'}: ${i.message}`).join('; ');
 }
 
+/**
+ * One run of runTraining; `evaluate`: the metrics hook (undefined = the REFERENCE metrics
+ * of src-main/eval/evaluate.ts, null = none). Both modules load on demand.
+ */
+export async function runSession(request: TrainRequest, emit: (e: TrainEvent) => void, control: TrainControl, evaluate?: Evaluate | null): Promise<void> {
+  const warn = (message: string) => emit({ type: 'warning', message });
+  const [{ runTraining }, metrics] = await Promise.all([
+    import('../runtime/trainLoop'),
+    evaluate === undefined ? loadReferenceMetrics(warn) : Promise.resolve(evaluate),
+  ]);
+  await runTraining(request, emit, control, metrics ?? null);
+}
+
 /** serves the training protocol on a port (the worker's parentPort) */
 export function serveTraining(port: Pick<MessagePort, 'on' | 'postMessage'>): void {
   const control = createControl();
@@ -76,7 +90,7 @@ export function serveTraining(port: Pick<MessagePort, 'on' | 'postMessage'>): vo
         }
         started = true;
         // loaded on demand: importing this file (for createControl) stays light
-        void import('./trainLoop').then(({ runTraining }) => runTraining(cmd.request, post, control)).catch((e: unknown) => {
+        void runSession(cmd.request, post, control).catch((e: unknown) => {
           // runTraining never throws; this is a last resort so the parent always hears the end
           post({ type: 'stopped', step: 0, reason: 'error', message: e instanceof Error ? e.message : String(e) });
         });

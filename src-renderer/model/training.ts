@@ -5,7 +5,7 @@
  */
 import { useSyncExternalStore } from 'react';
 import type { ApiEvent } from '../../src-main/api/contract';
-import type { TrainEvent } from '../../src-main/runtime/protocol';
+import type { TrainEvent } from '../../src-main/api/trainingProtocol';
 import type { StudioClient } from '../api';
 
 export type RunStatus = 'idle' | 'starting' | 'running' | 'paused' | 'stopping' | 'stopped';
