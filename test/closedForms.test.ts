@@ -171,7 +171,7 @@ describe('loss values at given inputs', () => {
 describe('forward diffusion q(x_t | x_0)', () => {
   it.each(['linear', 'cosine'])('%s: x_t = sqrt(abar_t) x_0 + sqrt(1 - abar_t) eps at the returned (0-based) t, t uniform on 0..T-1', (name) => {
     const ops = new TfjsOps({ seed: 8 });
-    const sched = name === 'linear' ? linearSchedule(1000, 1e-4, 0.02): cosineSchedule(1000, 0.008);
+    const sched = name === 'linear' ? linearSchedule(1000, 1e-4, 0.02) : cosineSchedule(1000, 0.008);
     const n = 20000;
     const ctx = { ops, nodeId: 'q', param: () => { throw new Error('no params'); }, batchSize: n, mode: 'train' as const, feed: () => { throw new Error('no data'); } };
     const built = forwardDiffusion.build!(ctx, {}, {} as never, { schedule: sched } as never);

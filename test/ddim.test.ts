@@ -29,7 +29,7 @@ const SCHEDULES: Record<string, ScheduleValue> = { linear: linearSchedule(T, 1e-
 /** the visited 0-based step indices tau_0 < ... < tau_{S-1} (DDIM paper / diffusers conventions) */
 function taus(S: number, spacing: 'leading' | 'trailing'): number[] {
   const out: number[] = [];
-  for (let j = 0; j < S; j++) out.push(spacing === 'leading' ? Math.floor((j * T) / S): Math.round(((j + 1) * T) / S) - 1);
+  for (let j = 0; j < S; j++) out.push(spacing === 'leading' ? Math.floor((j * T) / S) : Math.round(((j + 1) * T) / S) - 1);
   return out;
 }
 
@@ -43,7 +43,7 @@ function steps(s: ScheduleValue, S: number, spacing: 'leading' | 'trailing', eta
   const out: Step[] = [];
   for (let j = S - 1; j >= 0; j--) {
     const a = s.alphaBars[tau[j]!]!;
-    const ap = j === 0 ? 1: s.alphaBars[tau[j - 1]!]!;
+    const ap = j === 0 ? 1 : s.alphaBars[tau[j - 1]!]!;
     out.push({ a, ap, sigma: eta * Math.sqrt((1 - ap) / (1 - a)) * Math.sqrt(1 - a / ap) });
   }
   return out;
@@ -232,13 +232,13 @@ describe('DDPM ancestral sampling on Gaussian data (optimal denoiser)', () => {
       let v = 1;
       for (let t = T; t >= 1; t--) {
         const a = s.alphaBars[t - 1]!;
-        const aPrev = t === 1 ? 1: s.alphaBars[t - 2]!;
+        const aPrev = t === 1 ? 1 : s.alphaBars[t - 2]!;
         const beta = 1 - a / aPrev;
         const k = Math.sqrt(1 - a) / (a * SD[j]! ** 2 + 1 - a);
         const c1 = beta / Math.sqrt(1 - a);
         const A = (1 - c1 * k) / Math.sqrt(1 - beta);
         const c = (c1 * k * Math.sqrt(a) * M[j]!) / Math.sqrt(1 - beta);
-        const sig2 = t === 1 ? 0: variance === 'small' ? ((1 - aPrev) / (1 - a)) * beta: beta;
+        const sig2 = t === 1 ? 0 : variance === 'small' ? ((1 - aPrev) / (1 - a)) * beta : beta;
         m = A * m + c;
         v = A * A * v + sig2;
       }

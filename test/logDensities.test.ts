@@ -141,7 +141,7 @@ describe('Bernoulli log-density and samples', () => {
   it('log Bern(x; sigmoid(l)) = x log p + (1 - x) log(1 - p), for binary and grey-level x', () => {
     const ops = new TfjsOps({ seed: 6 });
     const logits = matrix(B, 6, 61, 2.5);
-    const xs = [matrix(B, 6, 62).map((r) => r.map((v) => (v > 0 ? 1: 0))), matrix(B, 6, 63).map((r) => r.map((v) => sigmoid(v)))];
+    const xs = [matrix(B, 6, 62).map((r) => r.map((v) => (v > 0 ? 1 : 0))), matrix(B, 6, 63).map((r) => r.map((v) => sigmoid(v)))];
     const d = bernoulli(ops, tf.tensor2d(logits), [6]);
     for (const x of xs) {
       const want = rowSums(x, (v, i, j) => logBern(v, logits[i]![j]!));
@@ -172,7 +172,7 @@ describe('Bernoulli log-density and samples', () => {
     const p = arr(fn.call(z1));
     expect(Math.min(...p)).toBeLessThan(0.3); // non-trivial probabilities
     expect(Math.max(...p)).toBeGreaterThan(0.7);
-    const x = matrix(B, 6, 82).map((r) => r.map((v) => (v > 0 ? 1: 0)));
+    const x = matrix(B, 6, 82).map((r) => r.map((v) => (v > 0 ? 1 : 0)));
     const want = rowSums(x, (v, i, j) => v * Math.log(p[i * 6 + j]!) + (1 - v) * Math.log(1 - p[i * 6 + j]!));
     expect(maxAbsDiff(arr((out.px as DistValue<tf.Tensor>).logProb(tf.tensor2d(x))), want)).toBeLessThan(2e-3);
     // fn.sample: Bernoulli draws whose frequencies are fn.call's probabilities

@@ -36,7 +36,7 @@ interface Bar {
 
 /** the model meets every bar; the baseline's value of each bar's metric fails it */
 function checkBars(model: Record<string, number>, baseline: Record<string, number>, bars: Bar[]): void {
-  const meets = (v: number, b: Bar) => (b.op === '<' ? v < b.bound: v > b.bound);
+  const meets = (v: number, b: Bar) => (b.op === '<' ? v < b.bound : v > b.bound);
   for (const b of bars) {
     expect(meets(model[b.metric]!, b), `model ${b.metric} = ${model[b.metric]} (bar ${b.op} ${b.bound})`).toBe(true);
     expect(baseline[b.metric], `baseline ${b.metric}`).toBeTypeOf('number');
@@ -53,7 +53,7 @@ function gaussianBaseline(feed: DataFeed, n: number, keys: { samplers?: string[]
   for (const k of keys.samplers ?? []) {
     out[`${k}.energy`] = energyDistance(x, y, feed.dim);
     out[`${k}.mmd2`] = mmd2MultiScale(x, y, feed.dim);
-    const modes = keys.dataset ? toyModes(keys.dataset): undefined;
+    const modes = keys.dataset ? toyModes(keys.dataset) : undefined;
     if (modes) {
       const c = modeCoverage(x, feed.dim, modes);
       out[`${k}.modes`] = c.modesCaptured;

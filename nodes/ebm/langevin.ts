@@ -24,9 +24,9 @@ export const langevinFields = {
 /** one Langevin step with noise multiplier `s` (a tensor scalar or a number) */
 export function langevinStep<T>(ops: Ops<T>, energy: FnValue<T>, x: T, eps: number, s: T | number, box: number): T {
   const g = ops.grad((v: T) => energy.call(v), x);
-  const noise = ops.mul(ops.randomNormalLike(x), typeof s === 'number' ? ops.scalar(s * Math.sqrt(eps)): ops.mul(s, ops.scalar(Math.sqrt(eps))));
+  const noise = ops.mul(ops.randomNormalLike(x), typeof s === 'number' ? ops.scalar(s * Math.sqrt(eps)) : ops.mul(s, ops.scalar(Math.sqrt(eps))));
   const next = ops.add(ops.sub(x, ops.mul(g, ops.scalar(eps / 2))), noise);
-  return box > 0 ? ops.clip(next, -box, box): next;
+  return box > 0 ? ops.clip(next, -box, box) : next;
 }
 
 /** rows uniform in [-b, b]^d (b = 0: standard normal), one per batch row */

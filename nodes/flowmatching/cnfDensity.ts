@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineNode, InferError } from '../core/defineNode';
+import { defineNode, emaOf, InferError } from '../core/defineNode';
 import { standardNormal } from '../core/dists';
 import type { Ops } from '../core/ops';
 import { samplerFn } from '../core/samplerShapes';
@@ -68,6 +68,8 @@ export const cnfDensity = defineNode({
     divergence: z.enum(DIVERGENCES).default('auto'),
     /** the probe of Hutchinson's estimator */
     probe: z.enum(['rademacher', 'gaussian']).default('rademacher'),
+    /** use an exponential moving average of the network's weights (decay per step; 0 = the weights as trained) */
+    ema: z.number().min(0).lt(1).default(0),
   }),
   math: {
     latex:
@@ -78,11 +80,11 @@ export const cnfDensity = defineNode({
   fixture: { inputs: { velocity: { kind: 'Fn', in: [2], out: [2], timeConditioned: true, time: 'continuous' } }, params: { steps: 3 } },
   exports: [{ kind: 'density', port: 'dist', doc: 'log p(x) by the ODE with the divergence' }],
   evaluators: [{ kind: 'nll', dist: 'dist' }],
-  ui: { steps: { units: 'steps' }, divergence: { advanced: true }, probe: { advanced: true, showWhen: { divergence: ['auto', 'hutchinson'] } } },
+  ui: { steps: { units: 'steps' }, divergence: { advanced: true }, probe: { advanced: true, showWhen: { divergence: ['auto', 'hutchinson'] } }, ema: { advanced: true } },
   describe: (p, shapes) => {
     const f = shapes.velocity;
-    const dim = f?.kind === 'Fn' ? (f.in[0] ?? 0): 0;
-    const how = resolveDivergence(p.divergence, dim) === 'exact' ? 'the exact divergence': "Hutchinson's divergence estimate (unbiased for p, not for log p)";
+    const dim = f?.kind === 'Fn' ? (f.in[0] ?? 0) : 0;
+    const how = resolveDivergence(p.divergence, dim) === 'exact' ? 'the exact divergence' : "Hutchinson's divergence estimate (an unbiased estimate of log p)";
     return {
       latent: ODE_LATENT,
       likelihood: { kind: 'exact', text: `exact log-likelihood by the ODE with ${how}, ${p.steps} ${p.solver} steps (${p.steps * CALLS_PER_STEP[p.solver]} field evaluations)` },
@@ -93,11 +95,15 @@ export const cnfDensity = defineNode({
     if (f.in.length !== 1) throw new InferError('velocity', `the ODE density needs flat vectors [B, d]; the network on "velocity" takes [B, ${f.in.join(', ')}]`);
     return { dist: { kind: 'Dist', event: f.in } };
   },
-  build(ctx, p): { forward: any; backward: any } {
-    return { forward: timeTable(ctx.ops, 0, 1, p.steps), backward: timeTable(ctx.ops, 1, 0, p.steps) };
+  build(ctx, p, _shapes, statics): { forward: any; backward: any; fn: FnValue<any> | undefined } {
+    return {
+      forward: timeTable(ctx.ops, 0, 1, p.steps),
+      backward: timeTable(ctx.ops, 1, 0, p.steps),
+      fn: p.ema > 0 ? emaOf(ctx, 'velocity', p.ema, statics.velocity) : undefined,
+    };
   },
   apply(ctx, { inputs, params, built }) {
-    const f: FnValue<any> = inputs.velocity;
+    const f: FnValue<any> = built.fn ?? inputs.velocity;
     const opts: CnfOptions = { solver: params.solver, steps: params.steps, divergence: resolveDivergence(params.divergence, f.in[0]!), probe: params.probe };
     return { dist: cnfDist(ctx.ops, f, opts, built) };
   },

@@ -91,7 +91,7 @@ export type ProbeNoise = 'rademacher' | 'gaussian';
 export const EXACT_UP_TO = 2;
 
 export function resolveDivergence(mode: Divergence, dim: number): 'exact' | 'hutchinson' {
-  return mode === 'auto' ? (dim <= EXACT_UP_TO ? 'exact': 'hutchinson'): mode;
+  return mode === 'auto' ? (dim <= EXACT_UP_TO ? 'exact' : 'hutchinson') : mode;
 }
 
 /**
@@ -107,7 +107,7 @@ export function divergence<T>(ops: Ops<T>, v: (x: T) => T, x: T, dim: number, mo
     for (let i = 0; i < dim; i++) {
       const g = ops.grad((y) => ops.sliceAxis(v(y), 1, i, 1), x);
       const term = ops.sliceAxis(g, 1, i, 1);
-      div = div === undefined ? term: ops.add(div, term);
+      div = div === undefined ? term : ops.add(div, term);
     }
     return ops.sum(div!, [1]);
   }

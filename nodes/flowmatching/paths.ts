@@ -84,11 +84,11 @@ export function applyPath<T>(ctx: NodeCtx<T>, kind: PathKind, p: PathParams & { 
   let x0 = ops.randomNormalLike(x1);
   if (p.coupling === 'ot') {
     const d = flatSize(event);
-    const flat = (x: T) => (event.length === 1 ? x: ops.reshape(x, [-1, d]));
+    const flat = (x: T) => (event.length === 1 ? x : ops.reshape(x, [-1, d]));
     const paired = otPartners(ops, flat(x0), flat(x1), { eps: p.sinkhornEps, iters: p.sinkhornIters });
-    x0 = event.length === 1 ? paired: ops.reshape(paired, [-1, ...event]);
+    x0 = event.length === 1 ? paired : ops.reshape(paired, [-1, ...event]);
   }
-  const t = ops.randomUniformLike(rowZeros(ops, event.length === 1 ? x1: ops.reshape(x1, [-1, flatSize(event)])));
+  const t = ops.randomUniformLike(rowZeros(ops, event.length === 1 ? x1 : ops.reshape(x1, [-1, flatSize(event)])));
   const tb = ops.reshape(t, [-1, ...event.map(() => 1)]);
   const c = pathCoefficients(ops, kind, tb, p.sigmaMin ?? 0);
   const xt = ops.add(ops.mul(c.alpha, x1), ops.mul(c.sigma, x0));
