@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
-import { expectSame, LOSS_OUT, objectiveFields, tensorShape } from '../core/objective';
+import { expectSame, LOSS_OUT, OBJECTIVE_UI, objectiveFields, tensorShape } from '../core/objective';
 
 /**
  * Conditional flow matching (Lipman et al. 2023, eq. 9):
@@ -26,6 +26,7 @@ export const cfmLoss = defineNode({
       'Conditional Flow Matching: regress the velocity network onto the time derivative of the path through one noise sample and one data point. Training is simulation-free (no ODE is solved), and the minimiser is the marginal velocity field that carries the noise distribution to the data, so the loss stays above a floor set by how much the paths cross.',
   },
   fixture: { inputs: { pred: { kind: 'Tensor', shape: [3] }, target: { kind: 'Tensor', shape: [3] } } },
+  ui: OBJECTIVE_UI,
   describe: () => ({
     likelihood: { kind: 'exact', text: 'exact log-likelihood by the ODE with the divergence (a CNF); trained by velocity regression, not by maximum likelihood' },
   }),
