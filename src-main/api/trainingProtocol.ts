@@ -10,6 +10,11 @@ export const BackendPref = z.enum(['tensorflow', 'wasm', 'cpu']);
 export const TrainRequest = z.object({
   /** the graph document (parsed JSON) */
   doc: z.unknown(),
+  /**
+   * the document compiled by the host (compile/programWire): the worker then trusts `doc`
+   * as parsed and does not parse, validate and compile it a second time
+   */
+  program: z.unknown().optional(),
   /** the run folder: graph, config, checkpoints, metrics.jsonl, samples */
   runDir: z.string().min(1),
   steps: z.number().int().min(1).max(10_000_000),

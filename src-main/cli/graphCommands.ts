@@ -4,7 +4,7 @@ import { templatePath, TEMPLATE_NAMES } from '../document/templates';
 import { formatDocumentErrors, parseDocument, type GraphDocument } from '../document/index';
 import { registry } from '../../nodes/index';
 import { programToString, type Program } from '../compile/compile';
-import { loadProgram } from '../compile/loadProgram';
+import { loadParsed } from '../compile/loadProgram';
 import { formatDiagnostic } from '../graph/diagnostics';
 import { validateGraph, type ValidatedGraph } from '../graph/validate';
 import { args, BadInputError } from './args';
@@ -53,8 +53,8 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
 
 /** validates and compiles, or throws BadInputError listing the diagnostics */
 export function compileOrExplain(doc: GraphDocument, file: string): { graph: ValidatedGraph; program: Program } {
-  const r = loadProgram(doc, { fileName: file });
-  if (!r.ok) throw new BadInputError(`${file} has errors:\n${r.stage === 'document' ? r.message : r.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
+  const r = loadParsed(doc, { fileName: file });
+  if (!r.ok) throw new BadInputError(`${file} has errors:\n${r.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
   return { graph: r.graph, program: r.program };
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { BACKENDS, type BackendName } from '../runtime/backend';
 import type { TrainEvent, TrainRequestInput } from '../api/trainingProtocol';
+import { programToWire } from '../compile/programWire';
 import { startTraining } from '../session/TrainingSession';
 import { args, intOpt, UsageError } from './args';
 import { BadInputError, compileOrExplain, readGraphFile } from './graphCommands';
@@ -49,11 +50,13 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = args(argv, TRAIN_OPTIONS, 1);
   const file = positionals[0]!;
   const doc = await readGraphFile(file);
-  compileOrExplain(doc, file);
+  const { program } = compileOrExplain(doc, file);
   const training = (doc.meta as { training?: { steps?: number } } | undefined)?.training;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const request: TrainRequestInput = {
     doc,
+    // compiled here once: the worker takes the program as it is
+    program: programToWire(program),
     runDir: path.resolve(values.out ?? path.join('runs', `${path.basename(file).replace(/\.json$/, '')}-${stamp}`)),
     steps: intOpt(values.steps, 'steps', training?.steps ?? 2000)!,
     seed: intOpt(values.seed, 'seed', 0)!,

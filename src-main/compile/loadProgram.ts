@@ -41,9 +41,16 @@ export function loadProgram(input: string | unknown, opts: LoadOptions = {}): Lo
   const registry = opts.registry ?? defaultRegistry;
   const parsed = typeof input === 'string' ? parseDocument(input, registry, opts) : parseDocumentValue(input, registry, opts);
   if (!parsed.ok) return { ok: false, stage: 'document', errors: parsed.errors, message: formatDocumentErrors(parsed.errors, opts.fileName) };
-  const doc = parsed.doc;
-  const graph = validateGraph(doc, registry, { parsed: true });
-  const warnings = [...parsed.migrated.map((n) => `document migrated: ${n}`), ...graph.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic)];
+  return loadParsed(parsed.doc, opts, parsed.migrated.map((n) => `document migrated: ${n}`));
+}
+
+/**
+ * The rest of the pipeline for a document parseDocument already returned (a file the CLI
+ * read, a document the studio host parsed): validated and compiled, not parsed again.
+ */
+export function loadParsed(doc: GraphDocument, opts: LoadOptions = {}, notes: string[] = []): Loaded | Exclude<LoadProblems, { stage: 'document' }> {
+  const graph = validateGraph(doc, opts.registry ?? defaultRegistry, { parsed: true });
+  const warnings = [...notes, ...graph.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic)];
   if (!graph.ok) {
     const errs = graph.diagnostics.filter((d) => d.severity === 'error');
     return { ok: false, stage: 'graph', diagnostics: graph.diagnostics, doc, message: `the graph has ${errs.length} error(s):\n${errs.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}` };

@@ -4,9 +4,12 @@
  * batch size), the run folder written or the checkpoint loaded, and the 'started' event.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registry } from '../../nodes/index';
 import { TrainRequest, type TrainEvent, type TrainRequestInput } from '../api/trainingProtocol';
 import { programToString, type Program } from '../compile/compile';
 import { loadProgram } from '../compile/loadProgram';
+import { programFromWire } from '../compile/programWire';
+import { formatDiagnostic } from '../graph/diagnostics';
 import type { GraphDocument } from '../document/schema';
 import { serializeDocument } from '../document/serializeDocument';
 import { initBackend } from './backend';
@@ -43,12 +46,25 @@ export async function loadRequest(input: TrainRequestInput, warn: (m: string) =>
     if (!request.resume) return 'the training request has no graph document';
     docJson = await readRunGraph(request.runDir);
   }
-  // the host sent a value (text only at the wire): one pass through the pipeline
-  const loaded = loadProgram(docJson);
-  if (!loaded.ok) return loaded.stage === 'document' ? `the graph document is invalid:\n${loaded.message}` : loaded.message;
-  for (const w of loaded.warnings) warn(w);
-  if (loaded.program.objectives.length === 0) return 'the graph has no objective (loss node): nothing to train';
-  return { request, doc: loaded.doc, program: loaded.program };
+  let doc: GraphDocument;
+  let program: Program;
+  if (request.program !== undefined && !request.resume) {
+    // the host parsed and compiled the document: its program is taken as it is
+    const p = programFromWire(request.program, registry);
+    if (typeof p === 'string') return p;
+    if (typeof docJson !== 'object' || !Array.isArray((docJson as { nodes?: unknown }).nodes)) return 'the training request has a compiled program but no graph document';
+    doc = docJson as GraphDocument;
+    program = p;
+    for (const d of p.graph.diagnostics) if (d.severity === 'warning') warn(formatDiagnostic(d));
+  } else {
+    // the host sent a value (text only at the wire): one pass through the pipeline
+    const loaded = loadProgram(docJson);
+    if (!loaded.ok) return loaded.stage === 'document' ? `the graph document is invalid:\n${loaded.message}` : loaded.message;
+    for (const w of loaded.warnings) warn(w);
+    ({ doc, program } = loaded);
+  }
+  if (program.objectives.length === 0) return 'the graph has no objective (loss node): nothing to train';
+  return { request, doc, program };
 }
 
 /** the backend, seed and batch size of the run (a resumed run's own, with a warning where the request differs) */
@@ -87,7 +103,7 @@ export async function prepareRunFolder(t: Trainer, { request, doc }: LoadedReque
     return;
   }
   const config = {
-    ...Object.fromEntries(Object.entries(request).filter(([k]) => k !== 'doc')),
+    ...Object.fromEntries(Object.entries(request).filter(([k]) => k !== 'doc' && k !== 'program')),
     seed,
     batchSize,
     backendRequested: request.backend ?? null,

@@ -6,8 +6,8 @@
 import { join, resolve } from 'node:path';
 import { registry } from '../../../nodes/index';
 import type { Program } from '../../compile/compile';
-import { loadProgram } from '../../compile/loadProgram';
-import { formatDocumentErrors, parseDocument, type DocumentError, type GraphDocument } from '../../document/index';
+import { loadParsed } from '../../compile/loadProgram';
+import { formatDocumentErrors, parseDocumentValue, type DocumentError, type GraphDocument } from '../../document/index';
 import { HandlerError } from '../dispatch';
 
 export interface StudioPaths {
@@ -64,14 +64,9 @@ export function metaOf(doc: unknown): Record<string, unknown> {
   return typeof meta === 'object' && meta !== null && !Array.isArray(meta) ? (meta as Record<string, unknown>) : {};
 }
 
-/** JSON text of any value (undefined -> "null"); the document layer parses text */
-function toText(doc: unknown): string {
-  return JSON.stringify(doc) ?? 'null';
-}
-
-/** parse + migrate a document sent by the renderer; throws HandlerError with documentErrors */
+/** parse + migrate a document sent by the renderer (a value: text only at the wire); throws HandlerError with documentErrors */
 export function parseOrThrow(doc: unknown, what: string): GraphDocument {
-  const parsed = parseDocument(toText(doc), registry);
+  const parsed = parseDocumentValue(doc ?? null, registry);
   if (!parsed.ok) {
     throw new HandlerError(`${what}: the document has errors:\n${formatDocumentErrors(parsed.errors)}`, {
       documentErrors: plainDocumentErrors(parsed.errors),
@@ -80,11 +75,9 @@ export function parseOrThrow(doc: unknown, what: string): GraphDocument {
   return parsed.doc;
 }
 
+/** a parsed document validated and compiled (not parsed again); throws HandlerError with diagnostics */
 export function compileOrThrow(doc: GraphDocument, what: string): Program {
-  const r = loadProgram(doc);
-  if (!r.ok) {
-    if (r.stage === 'document') throw new HandlerError(`${what}: the document has errors:\n${r.message}`, { documentErrors: plainDocumentErrors(r.errors) });
-    throw new HandlerError(`${what}: ${r.message}`, { diagnostics: r.diagnostics });
-  }
+  const r = loadParsed(doc);
+  if (!r.ok) throw new HandlerError(`${what}: ${r.message}`, { diagnostics: r.diagnostics });
   return r.program;
 }

@@ -13,6 +13,7 @@ import type { TrainRequestInput } from '../../api/trainingProtocol';
 import { formatDocumentErrors, loadDocumentFile, type GraphDocument } from '../../document/index';
 import { HandlerError, type Handlers, type MethodParams } from '../dispatch';
 import type { TrainingHost, TrainingSessionLike } from '../hostTypes';
+import { programToWire } from '../../compile/programWire';
 import { compileOrThrow, errText, metaOf, parseOrThrow, slug, str } from './common';
 
 type RunState = 'running' | 'paused' | 'stopped';
@@ -133,11 +134,11 @@ export class StudioRuns {
   private async start(params: MethodParams<'startTraining'>) {
     if (this.disposed) throw new HandlerError('the studio is shutting down');
     const doc = parseOrThrow(params.doc, 'cannot train');
-    compileOrThrow(doc, 'cannot train');
+    const program = compileOrThrow(doc, 'cannot train');
     const { runId, runDir } = await createRunDir(this.runsDir, doc);
     let session: TrainingSessionLike;
     try {
-      session = await this.startSession(trainRequestOf(params, doc, runDir));
+      session = await this.startSession({ ...trainRequestOf(params, doc, runDir), program: programToWire(program) });
     } catch (e) {
       throw new HandlerError(`cannot start training: ${errText(e)}`);
     }
