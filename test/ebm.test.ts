@@ -19,6 +19,7 @@ import { evaluateRun } from '../src-main/eval/evaluate';
 import { energyDistance } from '../src-main/eval/metrics';
 import { exportOnnx, formatParityReport, listTargets, parityCheck } from '../src-main/export/exportModel';
 import { decodeModel } from '../src-main/export/onnxGraph';
+import { runOnnx } from '../src-main/export/ort';
 import { initBackend } from '../src-main/runtime/backend';
 import { createFeeds } from '../src-main/runtime/feeds';
 import type { TrainEvent } from '../src-main/api/trainingProtocol';
@@ -195,8 +196,39 @@ describe('ebm-8gaussians', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('offers its Langevin samplers as export targets', () => {
-    expect(listTargets(trainer.program).map((t) => t.id)).toEqual(['sampler:langevin', 'sampler:annealed']);
+  it('offers its energy and its Langevin samplers as export targets', () => {
+    expect(listTargets(trainer.program).map((t) => t.id)).toEqual(['energy:energy', 'sampler:langevin', 'sampler:annealed']);
+  });
+
+  it('exports the energy with its score: onnxruntime gives E(x) as tfjs does, and a score equal to -(central differences of the exported E)', async () => {
+    const model = exportOnnx(trainer.program, trainer.store.snapshot(), 'energy', {});
+    const pts = [
+      [0, 0],
+      [2.83, 0],
+      [2, 2],
+      [-1.3, 0.7],
+      [3.5, -3.9],
+    ];
+    const h = 5e-3;
+    const shifted = [pts, ...[0, 1].flatMap((j) => [h, -h].map((d) => pts.map((p) => p.map((c, k) => (k === j ? c + d : c)))))];
+    const rows = shifted.flat();
+    const r = await runOnnx(model.bytes, { x: { dtype: 'float32', shape: [rows.length, 2], data: Float32Array.from(rows.flat()) } });
+    expect(r.energy!.shape).toEqual([rows.length]);
+    expect(r.score!.shape).toEqual([rows.length, 2]);
+    const n = pts.length;
+    const E = (block: number, i: number) => r.energy!.data[block * n + i]!;
+    const [v] = trainer.runner.evaluate([{ node: 'energy', port: 'fn' }], { batchSize: 1, mode: 'sample' });
+    const tfE = tf.tidy(() => ((v as FnValue<tf.Tensor>).call(tf.tensor2d(pts)).arraySync() as number[][]).map((row) => row[0]!));
+    let worst = 0;
+    pts.forEach((_, i) => {
+      expect(Math.abs(E(0, i) - tfE[i]!)).toBeLessThan(1e-4);
+      for (let j = 0; j < 2; j++) {
+        const fd = (E(1 + 2 * j, i) - E(2 + 2 * j, i)) / (2 * h);
+        worst = Math.max(worst, Math.abs(r.score!.data[2 * i + j]! + fd) / Math.max(1, Math.abs(fd)));
+      }
+    });
+    expect(Math.max(...Array.from(r.score!.data.slice(0, 2 * n), Math.abs))).toBeGreaterThan(0.1);
+    expect(worst).toBeLessThan(1e-2);
   });
 
   for (const id of ['sampler:langevin', 'sampler:annealed']) {

@@ -33,7 +33,7 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'ddpm-swissroll': ['denoiser:denoiser', 'sampler:ddpm', 'sampler:ddim'],
   'fm-8gaussians': ['denoiser:velocity', 'sampler:euler', 'sampler:heun'],
   'fm-moons': ['density:cnf', 'denoiser:velocity', 'sampler:euler', 'sampler:heun'],
-  'ebm-8gaussians': ['sampler:langevin', 'sampler:annealed'],
+  'ebm-8gaussians': ['energy:energy', 'sampler:langevin', 'sampler:annealed'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];

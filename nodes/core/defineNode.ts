@@ -146,7 +146,7 @@ export interface NodeMath {
 }
 
 /** kinds of ONNX export target (src-main/export/targets.ts computes each) */
-export const TARGET_KINDS = ['generator', 'encoder', 'density', 'denoiser', 'sampler'] as const;
+export const TARGET_KINDS = ['generator', 'encoder', 'density', 'denoiser', 'energy', 'sampler'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
 /**

@@ -28,6 +28,7 @@ export const energyMlp = defineNode({
       'An energy-based model borrows the Boltzmann distribution from physics: low energy means high density. Any network with a scalar output defines a density this way, but the partition function Z(theta) is intractable, so there is no exact likelihood. The score -grad_x E needs no Z, which is why EBMs are sampled with Langevin dynamics. A smooth activation (SiLU) gives a smooth gradient field for the sampler.',
   },
   fixture: { inputs: { x: { kind: 'Tensor', shape: [2] } }, params: { hidden: [8] } },
+  exports: [{ kind: 'energy', port: 'fn', doc: 'E_theta(x) and the score -grad_x E_theta(x)' }],
   describe: () => ({ latent: { text: 'no latent variable: an unnormalised density exp(-E(x)) over data space', rank: 0 } }),
   infer(shapes) {
     const x = tensorShape(shapes, 'x');

@@ -9,13 +9,15 @@
  * |           |                                                    |                     | (mu, logStd)   |
  * | density   | a Dist trained by maximum likelihood (loss.nll)    | x [N, d]            | logp [N]       |
  * | denoiser  | a time-conditioned Fn (eps_theta(x_t, t))          | x_t [N, d], t [N]   | eps [N, d]     |
+ * | energy    | a scalar Fn E(x) of an energy-based model          | x [N, d]            | energy [N],    |
+ * |           | (the score -grad_x E recorded as ONNX nodes)       |                     | score [N, d]   |
  * | sampler   | a sampler node: the whole sampler, loops included  | n (internal noise)  | samples [N, d] |
  *
  * Each target is a Recipe run through the graph's own Runner, so the ONNX model computes
  * exactly what the trained graph computes.
  */
 import type { AnyNodeSpec } from '../../nodes/core/defineNode';
-import { InferError } from '../../nodes/core/defineNode';
+import { InferError, TARGET_KINDS, type TargetKind } from '../../nodes/core/defineNode';
 import type { PortShape } from '../../nodes/core/ports';
 import type { BijectorValue, DistValue, FnValue, Value } from '../../nodes/core/values';
 import type { Program } from '../compile/compile';
@@ -25,8 +27,7 @@ import { ExportError } from './errors';
 import type { IoSpec, Recipe, RunCtx } from './harness';
 import { BATCH, OnnxOps } from './OnnxOps';
 
-export const TARGET_KINDS = ['generator', 'encoder', 'density', 'denoiser', 'sampler'] as const;
-export type TargetKind = (typeof TARGET_KINDS)[number];
+export { TARGET_KINDS, type TargetKind };
 
 /** the words the CLI accepts for each kind */
 export const TARGET_ALIASES: Record<string, TargetKind> = {
@@ -35,6 +36,8 @@ export const TARGET_ALIASES: Record<string, TargetKind> = {
   encoder: 'encoder',
   density: 'density',
   denoiser: 'denoiser',
+  energy: 'energy',
+  score: 'energy',
   sampler: 'sampler',
 };
 
@@ -85,6 +88,8 @@ export function listTargets(program: Program): ExportTarget[] {
         add({ id: `generator:${id}`, kind: 'generator', nodeId: id, ref, via: 'bijector', stochastic: false, title: `the flow of "${id}" forward: z ${dims(s.event)} -> x = f(z)` });
       } else if (decl.kind === 'denoiser' && s?.kind === 'Fn' && s.timeConditioned) {
         add({ id: `denoiser:${id}`, kind: 'denoiser', nodeId: id, ref, via: 'fn', stochastic: false, title: `${name} as a function: (x_t ${dims(s.in)}, t [N]) -> ${dims(s.out)}` });
+      } else if (decl.kind === 'energy' && s?.kind === 'Fn' && !s.timeConditioned && s.out.length === 1 && s.out[0] === 1) {
+        add({ id: `energy:${id}`, kind: 'energy', nodeId: id, ref, via: 'fn', stochastic: false, title: `${name}: x ${dims(s.in)} -> E(x) [N] and the score -grad_x E(x) ${dims(s.in)}` });
       } else if (decl.kind === 'encoder' && s?.kind === 'Dist') {
         add({ id: `encoder:${id}`, kind: 'encoder', nodeId: id, ref, via: 'posterior', stochastic: false, title: `${name}: x -> parameters of q(z|x) over ${dims(s.event)}` });
       } else if (decl.kind === 'density' && s?.kind === 'Dist') {
@@ -125,6 +130,7 @@ export function resolveTarget(program: Program, want: string | ExportTarget): Ex
       encoder: 'it has no encoder',
       density: 'only flows and other models trained by exact maximum likelihood (a loss.nll objective) have a density',
       denoiser: 'it has no time-conditioned network',
+      energy: 'it has no energy network',
       sampler: 'it has no sampler node',
     };
     throw new ExportError('target-not-available', `this model has no ${word} target: ${why[kind]}; ${offer()}`);
@@ -357,6 +363,25 @@ export function targetRecipe(program: Program, target: ExportTarget, opts: Recip
         run<T>(ctx: RunCtx<T>) {
           const d = evalOne(runner(g, ctx), target.ref, ctx.batch) as DistValue<T>;
           return { logp: d.logProb(ctx.inputs.x!) };
+        },
+      };
+    }
+    case 'energy': {
+      const s = shapeOf(target.ref) as Extract<PortShape, { kind: 'Fn' }>;
+      return {
+        ...base,
+        inputs: [{ name: 'x', shape: [BATCH, ...s.in], dtype: 'float32', doc: `points x, float32 ${dims(s.in)}`, fill: { kind: 'data' } }],
+        countInput: false,
+        outputDocs: {
+          energy: 'the energy E_theta(x) of each row (unnormalised: p(x) is proportional to exp(-E)), float32 [N]',
+          score: `the score grad_x log p(x) = -grad_x E_theta(x), float32 ${dims(s.in)}`,
+        },
+        run<T>(ctx: RunCtx<T>) {
+          const { ops } = ctx;
+          const f = evalOne(runner(g, ctx), target.ref, ctx.batch) as FnValue<T>;
+          const x = ctx.inputs.x!;
+          // each row's energy depends on its own row only: grad of the sum is the per-row gradient
+          return { energy: ops.sum(f.call(x), [-1]), score: ops.neg(ops.grad((v: T) => f.call(v), x)) };
         },
       };
     }
