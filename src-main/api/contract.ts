@@ -66,7 +66,17 @@ export const Methods = {
     params: z.object({ doc: z.unknown() }),
     result: z.object({ ok: z.boolean(), diagnostics: z.array(Diagnostic), program: z.string().optional(), documentErrors: z.array(DocumentErrorSchema).optional() }),
   },
-  openFile: { params: z.object({ path: z.string().optional() }), result: z.object({ path: z.string(), doc: z.unknown() }).nullable() },
+  /** `warnings`: what the file holds that was ignored on reading it (a misspelt param: 'unknown-param') */
+  openFile: {
+    params: z.object({ path: z.string().optional() }),
+    result: z
+      .object({
+        path: z.string(),
+        doc: z.unknown(),
+        warnings: z.array(z.object({ code: z.string(), path: z.string(), message: z.string(), nodeId: z.string().optional() })).optional(),
+      })
+      .nullable(),
+  },
   saveFile: { params: z.object({ path: z.string().optional(), doc: z.unknown(), saveAs: z.boolean().default(false) }), result: z.object({ path: z.string() }).nullable() },
   recentFiles: { params: z.object({}), result: z.array(z.string()) },
   /** autosave slot: written every few seconds, offered back after a crash */

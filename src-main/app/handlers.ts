@@ -20,7 +20,7 @@ import { studioPaths } from './studio/common';
 import { exportHandlers, lazyExporter, type ExporterOption } from './studio/export';
 import { fileHandlers } from './studio/files';
 import { templateHandlers } from './studio/templates';
-import { StudioRuns } from './studio/training';
+import { maxTrainingRunsFromEnv, StudioRuns } from './studio/training';
 
 export type { Handlers } from './dispatch';
 export type { ChildProcessLike, Dialogs, ExportBackend, ExportTarget, TrainingHost, TrainingSessionLike } from './hostTypes';
@@ -39,6 +39,8 @@ export interface StudioContext {
   emit?: (e: ApiEvent) => void;
   /** how many entries the recent list keeps (default 10) */
   recentLimit?: number;
+  /** how many training runs may run at once (default: GENLOOM_MAX_TRAINING_RUNS, else 4); more are refused */
+  maxTrainingRuns?: number;
 }
 
 export interface Studio {
@@ -46,6 +48,8 @@ export interface Studio {
   onEvent(listener: (e: ApiEvent) => void): () => void;
   /** stops every run still going and waits (a few seconds at most) for them to end */
   dispose(): Promise<void>;
+  /** how many training runs are held (running or paused); ended runs are released */
+  liveRuns(): number;
 }
 
 async function defaultTrainingHost(request: TrainRequestInput): Promise<TrainingSessionLike> {
@@ -70,7 +74,7 @@ function eventFanOut(first: ((e: ApiEvent) => void) | undefined, listeners: Set<
 export function createStudio(ctx: StudioContext): Studio {
   const paths = studioPaths(ctx.dataDir);
   const listeners = new Set<(e: ApiEvent) => void>();
-  const runs = new StudioRuns(paths.runs, ctx.training ?? defaultTrainingHost, eventFanOut(ctx.emit, listeners));
+  const runs = new StudioRuns(paths.runs, ctx.training ?? defaultTrainingHost, eventFanOut(ctx.emit, listeners), ctx.maxTrainingRuns ?? maxTrainingRunsFromEnv());
   const handlers: Handlers = {
     ...templateHandlers(resolve(ctx.templateRoot ?? REPO_ROOT)),
     ...fileHandlers(paths, ctx.dialogs, ctx.recentLimit ?? 10),
@@ -88,6 +92,7 @@ export function createStudio(ctx: StudioContext): Studio {
       await runs.dispose();
       listeners.clear();
     },
+    liveRuns: () => runs.live,
   };
 }
 

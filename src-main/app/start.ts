@@ -4,7 +4,10 @@
  * browser, served on 127.0.0.1 with a random token in the printed URL.
  * `npm run web` (`--web`): web mode directly.
  *
- *   node bin/run-ts.mjs src-main/app/start.ts [--web] [--port N] [--data-dir DIR] [--rebuild]
+ *   node bin/run-ts.mjs src-main/app/start.ts [--web] [--port N] [--data-dir DIR] [--max-training-runs N] [--rebuild]
+ *
+ * `--max-training-runs N` (or GENLOOM_MAX_TRAINING_RUNS): how many training runs the
+ * studio runs at once (default 4); a start past that is refused.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -46,9 +49,13 @@ export interface StartArgs {
   web: boolean;
   port: number;
   dataDir?: string;
+  /** how many training runs at once (passed on as GENLOOM_MAX_TRAINING_RUNS) */
+  maxTrainingRuns?: number;
   rebuild: boolean;
   help: boolean;
 }
+
+const USAGE_LINE = 'usage: start [--web] [--port N] [--data-dir DIR] [--max-training-runs N] [--rebuild]';
 
 export function parseStartArgs(argv: readonly string[]): StartArgs {
   const args: StartArgs = { web: false, port: 0, rebuild: false, help: false };
@@ -67,7 +74,11 @@ export function parseStartArgs(argv: readonly string[]): StartArgs {
       if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port must be 0..65535`);
       args.port = n;
     } else if (a === '--data-dir' || a.startsWith('--data-dir=')) args.dataDir = resolve(value());
-    else throw new Error(`unknown option ${a}`);
+    else if (a === '--max-training-runs' || a.startsWith('--max-training-runs=')) {
+      const n = Number(value());
+      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error('--max-training-runs must be 1..1000');
+      args.maxTrainingRuns = n;
+    } else throw new Error(`unknown option ${a}`);
   }
   return args;
 }
@@ -94,7 +105,12 @@ export function ensureElectronBuild(force = false): boolean {
 
 async function runWeb(args: StartArgs): Promise<number> {
   if (!ensureWebBuild(args.rebuild)) process.stderr.write('The server starts anyway; its page says what is missing.\n');
-  const server = await startWebServer({ port: args.port, dataDir: args.dataDir ?? defaultDataDir(), staticDir: WEB_DIST });
+  const server = await startWebServer({
+    port: args.port,
+    dataDir: args.dataDir ?? defaultDataDir(),
+    staticDir: WEB_DIST,
+    ...(args.maxTrainingRuns !== undefined && { studio: { maxTrainingRuns: args.maxTrainingRuns } }),
+  });
   console.log(server.url);
   await new Promise<void>((res) => {
     const stop = () => res();
@@ -110,6 +126,7 @@ async function runElectron(binary: string, args: StartArgs): Promise<number> {
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
   if (args.dataDir) env.GENLOOM_DATA_DIR = args.dataDir;
+  if (args.maxTrainingRuns !== undefined) env.GENLOOM_MAX_TRAINING_RUNS = String(args.maxTrainingRuns);
   const child = spawn(binary, [join(ELECTRON_OUT, 'main', 'index.js')], { cwd: REPO_ROOT, stdio: 'inherit', env });
   const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
   process.on('SIGINT', forward('SIGINT'));
@@ -128,11 +145,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseStartArgs(argv);
   } catch (e) {
-    console.error(`${(e as Error).message}\nusage: start [--web] [--port N] [--data-dir DIR] [--rebuild]`);
+    console.error(`${(e as Error).message}\n${USAGE_LINE}`);
     return 2;
   }
   if (args.help) {
-    console.log('usage: start [--web] [--port N] [--data-dir DIR] [--rebuild]\n  --web  serve the studio to a browser on 127.0.0.1 instead of the desktop app');
+    console.log(
+      `${USAGE_LINE}\n  --web  serve the studio to a browser on 127.0.0.1 instead of the desktop app\n  --max-training-runs N  training runs at once (default 4; more are refused)`,
+    );
     return 0;
   }
   if (args.web) return runWeb(args);

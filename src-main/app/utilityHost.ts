@@ -40,7 +40,7 @@ class UtilitySession implements TrainingSessionLike {
     this.done = new Promise((res) => (resolveDone = res));
     child.on('spawn', () => {
       this.spawned = true;
-      for (const c of this.queue.splice(0)) child.postMessage(c);
+      for (const c of this.queue.splice(0)) this.post(c);
     });
     child.on('message', (message) => {
       const parsed = TrainEvent.safeParse(message);
@@ -78,8 +78,30 @@ class UtilitySession implements TrainingSessionLike {
 
   private send(c: TrainCommand) {
     if (this.exited) return;
-    if (this.spawned) this.child.postMessage(c);
+    if (this.spawned) this.post(c);
     else this.queue.push(c);
+  }
+
+  /**
+   * postMessage, which throws on a message the structured clone cannot copy (e.g. nested
+   * too deeply): a request that cannot be sent ends the run with reason 'error' and the
+   * child is killed, never left waiting; a command that cannot be sent is a warning
+   */
+  private post(c: TrainCommand) {
+    try {
+      this.child.postMessage(c);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      if (c.type !== 'start') {
+        this.emit({ type: 'warning', message: `the "${c.type}" command could not be sent to the training process: ${why}` });
+        return;
+      }
+      if (!this.stopped) {
+        this.stopped = { type: 'stopped', step: this.step, reason: 'error', message: `the training request could not be sent to the training process: ${why}` };
+        this.emit(this.stopped);
+      }
+      this.child.kill();
+    }
   }
 
   on(listener: (e: TrainEvent) => void): () => void {

@@ -31,8 +31,8 @@ export interface WebServerOptions {
   templateRoot?: string;
   /** a fixed token (tests); default: 32 random bytes, hex */
   token?: string;
-  /** overrides for the studio (training host, exporter) */
-  studio?: Partial<Pick<StudioContext, 'training' | 'exporter'>>;
+  /** overrides for the studio (training host, exporter, the most training runs at once) */
+  studio?: Partial<Pick<StudioContext, 'training' | 'exporter' | 'maxTrainingRuns'>>;
   /** largest accepted WebSocket message (default 64 MiB) */
   maxPayload?: number;
 }

@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { templatePath, TEMPLATE_NAMES } from '../document/templates';
-import { formatDocumentErrors, parseDocument, type GraphDocument } from '../document/index';
+import { formatDocumentErrors, parseDocument, readDocumentText, type GraphDocument } from '../document/index';
+import { FileReadError } from '../fs/readRegularFile';
 import { registry } from '../../nodes/index';
 import { programToString, type Program } from '../compile/compile';
 import { loadParsed } from '../compile/loadProgram';
-import { formatDiagnostic } from '../graph/diagnostics';
+import { formatDiagnostics, type Diagnostic } from '../graph/diagnostics';
 import { validateGraph, type ValidatedGraph } from '../graph/validate';
+import { checkCsvDatasets } from '../runtime/feeds';
 import { args, BadInputError } from './args';
 import type { Io } from './io';
 
@@ -18,9 +19,11 @@ export async function readGraphFile(file: string): Promise<GraphDocument> {
   if (!existsSync(file) && TEMPLATE_NAMES.includes(file)) file = templatePath(file);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // a regular file only, of a graph document's size at most: a FIFO or /dev/zero is refused at once
+    text = await readDocumentText(file);
   } catch (e) {
-    throw new BadInputError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    const code = (e as { code?: string }).code;
+    throw new BadInputError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : e instanceof FileReadError ? e.reason : (e as Error).message}`);
   }
   const r = parseDocument(text, registry, { fileName: file });
   if (!r.ok) throw new BadInputError(`\n${formatDocumentErrors(r.errors, file)}`);
@@ -41,20 +44,32 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     throw e;
   }
   const g = validateGraph(doc, registry, { parsed: true });
-  if (values.json) {
-    io.out(JSON.stringify({ ok: g.ok, file, diagnostics: g.diagnostics }));
-  } else {
-    for (const d of g.diagnostics) io.out(`${file}: ${formatDiagnostic(d)}`);
-    const errors = g.diagnostics.filter((d) => d.severity === 'error').length;
-    io.out(`${file}: ${g.ok ? 'valid' : 'invalid'} (${errors} error(s), ${g.diagnostics.length - errors} warning(s))`);
+  const diagnostics: Diagnostic[] = [...g.diagnostics];
+  if (g.ok) {
+    // a graph that validates: compiled, and its CSV datasets read and checked
+    const r = loadParsed(doc, { fileName: file });
+    if (!r.ok) diagnostics.push(...r.diagnostics.filter((d) => d.code === 'compile-error'));
+    else diagnostics.push(...checkCsvDatasets(r.program));
   }
-  return g.ok ? 0 : 2;
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const ok = errors === 0;
+  if (values.json) {
+    const shown = diagnostics.slice(0, MAX_JSON_DIAGNOSTICS);
+    io.out(JSON.stringify({ ok, file, diagnostics: shown, ...(diagnostics.length > shown.length && { omitted: diagnostics.length - shown.length }) }));
+  } else {
+    for (const line of formatDiagnostics(diagnostics, `${file}: `)) io.out(line);
+    io.out(`${file}: ${ok ? 'valid' : 'invalid'} (${errors} error(s), ${diagnostics.length - errors} warning(s))`);
+  }
+  return ok ? 0 : 2;
 }
+
+/** diagnostics in `validate --json` at most (the count of the others is `omitted`) */
+const MAX_JSON_DIAGNOSTICS = 1000;
 
 /** validates and compiles, or throws BadInputError listing the diagnostics */
 export function compileOrExplain(doc: GraphDocument, file: string): { graph: ValidatedGraph; program: Program } {
   const r = loadParsed(doc, { fileName: file });
-  if (!r.ok) throw new BadInputError(`${file} has errors:\n${r.diagnostics.map((d) => `  ${formatDiagnostic(d)}`).join('\n')}`);
+  if (!r.ok) throw new BadInputError(`${file} has errors:\n${formatDiagnostics(r.diagnostics, '  ').join('\n')}`);
   return { graph: r.graph, program: r.program };
 }
 

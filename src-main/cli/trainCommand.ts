@@ -3,12 +3,47 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { BACKENDS, type BackendName } from '../runtime/backend';
-import type { TrainEvent, TrainRequestInput } from '../api/trainingProtocol';
+import { TrainRequest, type TrainEvent, type TrainRequestInput } from '../api/trainingProtocol';
+import type { Program } from '../compile/compile';
 import { programToWire } from '../compile/programWire';
+import { formatDiagnostics } from '../graph/diagnostics';
+import { checkCsvDatasets } from '../runtime/feeds';
+import { ensureWritableDir, RunDirError } from '../runtime/runFolder';
 import { startTraining } from '../session/TrainingSession';
 import { args, intOpt, UsageError } from './args';
 import { BadInputError, compileOrExplain, readGraphFile } from './graphCommands';
 import type { Io } from './io';
+
+/** the ranges of the training options (those of the TrainRequest schema) */
+const RANGES = {
+  steps: { min: 1, max: 10_000_000 },
+  'batch-size': { min: 1, max: 65_536 },
+  'checkpoint-every': { min: 1 },
+  'sample-every': { min: 1 },
+} as const;
+
+/** the run folder exists and can be written, or bad input (exit 2) naming it and why */
+async function writableRunDir(runDir: string): Promise<void> {
+  try {
+    await ensureWritableDir(runDir);
+  } catch (e) {
+    throw e instanceof RunDirError ? new BadInputError(e.message) : e;
+  }
+}
+
+/** the CSV files of a program read and checked before a run: errors are bad input (exit 2), warnings printed */
+function checkDatasets(program: Pick<Program, 'data'>, file: string, io: Io): void {
+  const problems = checkCsvDatasets(program);
+  const errors = problems.filter((d) => d.severity === 'error');
+  if (errors.length) throw new BadInputError(`${file}: the data cannot be used:\n${formatDiagnostics(errors, '  ').join('\n')}`);
+  for (const d of problems) io.err(`warning: ${d.nodeId ? `${d.nodeId}: ` : ''}${d.message}`);
+}
+
+/** a request the training host would refuse, as bad usage naming what is wrong */
+function checkRequest(request: TrainRequestInput, from: string): void {
+  const r = TrainRequest.safeParse(request);
+  if (!r.success) throw new BadInputError(`${from}: ${r.error.issues.map((i) => `${i.path.join('.') || '(request)'}: ${i.message}`).join('; ')}`);
+}
 
 const fmtNum = (v: number) => (Math.abs(v) >= 100 ? v.toFixed(1) : Math.abs(v) >= 1 ? v.toFixed(3) : v.toPrecision(3));
 const fmtTime = (s: number) => (!Number.isFinite(s) ? '?' : s >= 3600 ? `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m${Math.round(s % 60)}s` : `${Math.round(s)}s`);
@@ -48,6 +83,13 @@ const TRAIN_OPTIONS = {
 
 export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = args(argv, TRAIN_OPTIONS, 1);
+  // the options first: a typo there is reported before any file is read
+  const steps = intOpt(values.steps, 'steps', undefined, RANGES.steps);
+  const seed = intOpt(values.seed, 'seed', 0)!;
+  const backend = backendOpt(values.backend);
+  const batchSize = intOpt(values['batch-size'], 'batch-size', undefined, RANGES['batch-size']);
+  const checkpointEvery = intOpt(values['checkpoint-every'], 'checkpoint-every', undefined, RANGES['checkpoint-every']);
+  const sampleEvery = intOpt(values['sample-every'], 'sample-every', undefined, RANGES['sample-every']);
   const file = positionals[0]!;
   const doc = await readGraphFile(file);
   const { program } = compileOrExplain(doc, file);
@@ -58,31 +100,60 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     // compiled here once: the worker takes the program as it is
     program: programToWire(program),
     runDir: path.resolve(values.out ?? path.join('runs', `${path.basename(file).replace(/\.json$/, '')}-${stamp}`)),
-    steps: intOpt(values.steps, 'steps', training?.steps ?? 2000)!,
-    seed: intOpt(values.seed, 'seed', 0)!,
-    backend: backendOpt(values.backend),
-    batchSize: intOpt(values['batch-size'], 'batch-size'),
-    checkpointEvery: intOpt(values['checkpoint-every'], 'checkpoint-every'),
-    sampleEvery: intOpt(values['sample-every'], 'sample-every'),
+    steps: steps ?? training?.steps ?? 2000,
+    seed,
+    backend,
+    batchSize,
+    checkpointEvery,
+    sampleEvery,
   };
-  if (request.steps < 1) throw new UsageError('--steps must be at least 1');
+  checkRequest(request, `${file} (meta.training)`);
+  checkDatasets(program, file, io);
+  await writableRunDir(request.runDir);
   return follow(request, io, Boolean(values.json));
+}
+
+/** a run folder's config.json (the request it was started with); bad input naming it when it is broken */
+async function readRunConfig(runDir: string, io: Io): Promise<Partial<TrainRequestInput>> {
+  const file = path.join(runDir, 'config.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ENOENT') throw new BadInputError(`cannot read ${file}: ${(e as Error).message}`);
+    io.err(`warning: ${file} is missing; the run's seed and batch size come from its checkpoint, the other settings are the defaults`);
+    return {};
+  }
+  let config: unknown;
+  try {
+    config = JSON.parse(text);
+  } catch (e) {
+    throw new BadInputError(`${file} is not valid JSON (${(e as Error).message}); it holds the settings of the run: repair it, or delete it to resume with the defaults`);
+  }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new BadInputError(`${file} does not hold the settings of a run (expected a JSON object)`);
+  return config as Partial<TrainRequestInput>;
 }
 
 export async function resumeCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = args(argv, { steps: TRAIN_OPTIONS.steps, json: TRAIN_OPTIONS.json, backend: TRAIN_OPTIONS.backend }, 1);
+  const steps = intOpt(values.steps, 'steps', undefined, RANGES.steps);
+  const backend = backendOpt(values.backend);
   const runDir = path.resolve(positionals[0]!);
   if (!existsSync(path.join(runDir, 'graph.json'))) throw new BadInputError(`${runDir} is not a run folder (no graph.json)`);
   const doc = await readGraphFile(path.join(runDir, 'graph.json'));
-  const config = JSON.parse(await readFile(path.join(runDir, 'config.json'), 'utf8').catch(() => '{}')) as Partial<TrainRequestInput>;
+  const config = await readRunConfig(runDir, io);
   const request: TrainRequestInput = {
     ...config,
     doc,
     runDir,
-    steps: intOpt(values.steps, 'steps', config.steps ?? 2000)!,
-    backend: backendOpt(values.backend) ?? undefined,
+    steps: steps ?? config.steps ?? 2000,
+    backend: backend ?? undefined,
     resume: true,
   };
+  checkRequest(request, path.join(runDir, 'config.json'));
+  const { program } = compileOrExplain(doc, path.join(runDir, 'graph.json'));
+  checkDatasets(program, path.join(runDir, 'graph.json'), io);
+  await writableRunDir(runDir);
   return follow(request, io, Boolean(values.json));
 }
 
@@ -147,6 +218,7 @@ async function follow(request: TrainRequestInput, io: Io, json: boolean): Promis
       return 1;
     default:
       io.err(`training failed: ${end.message ?? 'unknown error'}`);
+      if (end.checkpoint) io.err(`the last good checkpoint is kept: ${end.checkpoint}\ncontinue it (once the folder can be written) with: genloom resume ${request.runDir}`);
       return 1;
   }
 }

@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { CsvError, parseCsv, readCsvHead } from './csv';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CsvError, CsvFileError, parseCsv, readCsvFile, readCsvHead } from './csv';
 
 /** Runs fn, expects a CsvError, returns it. */
 function csvError(fn: () => unknown): CsvError {
@@ -135,5 +139,24 @@ describe('parseCsv: bad files throw CsvError with line and column', () => {
     expect(csvError(() => parseCsv('a,b\n1,2\n', { columns: [] })).message).toBe('no columns selected');
     // a text cell in a selected column is reported; one in an unselected column is not
     expect(csvError(() => parseCsv('a,b\n1,x\n', { columns: ['b'] })).column).toBe(2);
+  });
+});
+
+describe('readCsvFile', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'genloom-csv-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads a regular file; a missing or oversized one is a CsvFileError naming it', () => {
+    const p = join(dir, 'a.csv');
+    writeFileSync(p, 'x,y\n1,2\n');
+    expect(readCsvFile(p).rows).toBe(1);
+    expect(() => readCsvFile(join(dir, 'nope.csv'))).toThrow(new CsvFileError(join(dir, 'nope.csv'), 'the file does not exist'));
+    expect(() => readCsvFile(p, { maxBytes: 4 })).toThrow(/a\.csv: it has 8 bytes; a CSV dataset may have at most 4 bytes/);
+  });
+
+  it.skipIf(process.platform === 'win32')('refuses a FIFO at once (it would block the thread for ever)', () => {
+    const p = join(dir, 'pipe.csv');
+    execFileSync('mkfifo', [p]);
+    expect(() => readCsvFile(p)).toThrow(/cannot read the CSV file .*pipe\.csv: it is a FIFO \(named pipe\), not a regular file/);
   });
 });

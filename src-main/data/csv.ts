@@ -18,7 +18,14 @@
  *
  * Errors are CsvError with 1-based `line` (physical line in the text) and `column` (cell index)
  * where they apply, and messages such as `line 7, column 3: "abc" is not a number`.
+ *
+ * readCsvFile reads a CSV dataset from disk: a regular file only (a FIFO or a device is
+ * refused at once instead of read for ever), of at most MAX_CSV_BYTES.
  */
+import { FileReadError, readRegularFileSync } from '../fs/readRegularFile';
+
+/** the most bytes a CSV dataset may have (its text is one string in memory) */
+export const MAX_CSV_BYTES = 256 * 1024 * 1024;
 
 export class CsvError extends Error {
   override readonly name = 'CsvError';
@@ -244,4 +251,33 @@ export function parseCsv(text: string, opts: CsvOptions = {}): CsvTable {
     }
   }
   return { columns: selected.map((j) => allNames[j]), rows: dataRecords.length, data };
+}
+
+/** why a CSV file could not be read: the path and the reason, e.g. `/x.csv: it is a FIFO (named pipe), not a regular file` */
+export class CsvFileError extends Error {
+  override readonly name = 'CsvFileError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`cannot read the CSV file ${path}: ${reason}`);
+  }
+}
+
+/**
+ * Reads and parses a CSV file (see the file comment): CsvFileError when it cannot be
+ * read, CsvError (line, column) when its content is wrong.
+ */
+export function readCsvFile(path: string, opts: CsvOptions & { maxBytes?: number } = {}): CsvTable {
+  let text: string;
+  try {
+    text = readRegularFileSync(path, { maxBytes: opts.maxBytes ?? MAX_CSV_BYTES, what: 'a CSV dataset' }).toString('utf8');
+  } catch (e) {
+    if (e instanceof FileReadError) {
+      const reason = e.code === 'ENOENT' ? 'the file does not exist' : e.code === 'EACCES' || e.code === 'EPERM' ? 'permission denied' : e.reason;
+      throw new CsvFileError(path, reason);
+    }
+    throw e;
+  }
+  return parseCsv(text, opts);
 }

@@ -4,8 +4,9 @@
  * then renamed over the target, so a crash mid-write leaves either the old file or the new
  * one, never half of one.
  */
-import { readFile } from 'node:fs/promises';
+import { FileReadError, readRegularTextFile } from '../fs/readRegularFile';
 import { writeFileAtomic } from '../fs/writeFileAtomic';
+import { DOCUMENT_LIMITS } from './limits';
 import { DOCUMENT_PARSE_CONTEXT, joinPath, type DocumentError } from './errors';
 import type { NodeTypeLookup } from './lookup';
 import { parseDocument, type ParseDocumentResult } from './parseDocument';
@@ -34,6 +35,14 @@ export function describeIoError(e: unknown): string {
       return 'the disk is full (ENOSPC)';
     case 'EROFS':
       return 'the file system is read-only (EROFS)';
+    case 'EFBIG':
+      return 'the file is larger than the system allows (EFBIG)';
+    case 'EDQUOT':
+      return 'the disk quota is exhausted (EDQUOT)';
+    case 'ENAMETOOLONG':
+      return 'the path is too long (ENAMETOOLONG)';
+    case 'EIO':
+      return 'an input/output error of the disk (EIO)';
     default: {
       const msg = e instanceof Error ? e.message : String(e);
       return code && !msg.includes(code) ? `${msg} (${code})` : msg;
@@ -41,13 +50,23 @@ export function describeIoError(e: unknown): string {
   }
 }
 
+/**
+ * Reads a graph document's text: a regular file only (a FIFO or a device is refused at
+ * once, never waited on), of at most DOCUMENT_LIMITS.maxBytes; throws FileReadError.
+ */
+export function readDocumentText(path: string): Promise<string> {
+  return readRegularTextFile(path, { maxBytes: DOCUMENT_LIMITS.maxBytes, what: 'a graph document' });
+}
+
 /** Reads and parses a graph document. Never throws. */
 export async function loadDocumentFile(path: string, registry: NodeTypeLookup): Promise<ParseDocumentResult> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readDocumentText(path);
   } catch (e) {
-    const error: DocumentError = { code: 'io', path: '', message: `cannot read the file: ${describeIoError(e)}`, file: path };
+    const reason = e instanceof FileReadError && e.problem !== 'io' ? e.reason : describeIoError(e);
+    const code = e instanceof FileReadError && e.problem === 'too-large' ? 'too-large' : 'io';
+    const error: DocumentError = { code, path: '', message: `cannot read the file: ${reason}`, file: path };
     return { ok: false, errors: [error] };
   }
   return parseDocument(text, registry, { fileName: path });

@@ -31,6 +31,10 @@ export type DocumentErrorCode =
   | 'migration-failed'
   /** the file could not be read */
   | 'io'
+  /** the document (or its file) is larger than a graph document may be */
+  | 'too-large'
+  /** the document nests arrays or objects deeper than a graph document may */
+  | 'too-deep'
   /** a bug in Genloom or in a node type (e.g. a params schema that throws); never a crash */
   | 'internal';
 
@@ -46,6 +50,14 @@ export interface DocumentError {
   nodeId?: string;
   /** the file the document came from, when known */
   file?: string;
+}
+
+/** a problem that does not stop the document from loading (e.g. a misspelt param, ignored) */
+export interface DocumentWarning {
+  code: 'unknown-param';
+  path: string;
+  message: string;
+  nodeId?: string;
 }
 
 export type PathSegment = string | number | symbol;

@@ -30,3 +30,15 @@ describe('formatDocumentErrors', () => {
     expect(formatDocumentErrors([])).toBe('');
   });
 });
+
+describe('formatDocumentErrors: long lists', () => {
+  it('prints at most 50 errors, then says how many more there are', () => {
+    const errs = Array.from({ length: 100_000 }, (_, i) => ({ code: 'schema' as const, path: `nodes[${i}].id`, message: 'must not be empty' }));
+    const text = formatDocumentErrors(errs, 'g.json');
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(51);
+    expect(lines[49]).toBe('g.json: nodes[49].id: must not be empty');
+    expect(lines[50]).toBe('... and 99950 more errors');
+    expect(formatDocumentErrors(errs.slice(0, 51), undefined, { max: 50 }).split('\n').at(-1)).toBe('... and 1 more error');
+  });
+});

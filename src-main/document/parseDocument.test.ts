@@ -4,7 +4,8 @@ import { fakeRegistry, validDocJson } from './__fixtures__/fakeRegistry';
 import type { DocumentError } from './errors';
 import { createNodeTypeLookup } from './lookup';
 import { DOCUMENT_MIGRATIONS } from './migrations';
-import { parseDocument, type ParseDocumentResult } from './parseDocument';
+import { parseDocument, parseDocumentValue, type ParseDocumentResult } from './parseDocument';
+import { unknownParamsOf } from '../graph/unknownParams';
 import { CURRENT_FORMAT_VERSION } from './schema';
 
 type Doc = Record<string, any>;
@@ -488,5 +489,75 @@ describe('parseDocument: legacy format version 0', () => {
 
   it('every format version below the current one has a migration', () => {
     for (let v = 0; v < CURRENT_FORMAT_VERSION; v++) expect(typeof DOCUMENT_MIGRATIONS[v]).toBe('function');
+  });
+});
+
+describe('parseDocument: limits on depth and size', () => {
+  const deepText = (depth: number) => docText((d) => (d.meta.notes = '@@')).replace('"@@"', `${'['.repeat(depth)}${']'.repeat(depth)}`);
+
+  it('refuses a document nested too deeply, with the line and column, before anything recursive runs', () => {
+    const e = only(parse(deepText(5000)));
+    expect(e.code).toBe('too-deep');
+    expect(e.message).toMatch(/nested more than 64 levels deep/);
+    expect(e.line).toBeGreaterThan(1);
+    expect(e.column).toBeGreaterThan(0);
+    // a decoded value (an IPC message) the same way, with the path where it goes too deep
+    let deep: unknown = [];
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const v = validDocJson() as Doc;
+    v.meta.notes = deep;
+    const ev = errorsOf(parseDocumentValue(v, fakeRegistry));
+    expect(ev).toHaveLength(1);
+    expect(ev[0]).toMatchObject({ code: 'too-deep' });
+    expect(ev[0]!.path).toMatch(/^meta\.notes\[0\]\[0\]/);
+    expect(ev[0]!.message).not.toMatch(/call stack/);
+  });
+
+  it('a cyclic value (structured clone keeps cycles) is refused as too deep, not a crash', () => {
+    const v = validDocJson() as Doc;
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    v.meta.loop = loop;
+    expect(only(parseDocumentValue(v, fakeRegistry)).code).toBe('too-deep');
+  });
+
+  it('accepts nesting up to the limit, and a limit can be set', () => {
+    expect(parse(deepText(60)).ok).toBe(true);
+    expect(only(parseDocument(deepText(10), fakeRegistry, { limits: { maxDepth: 8 } })).code).toBe('too-deep');
+  });
+
+  it('refuses a document over the size limit, saying how big it is', () => {
+    const big = docText((d) => (d.meta.blob = 'x'.repeat(2000)));
+    const e = only(parseDocument(big, fakeRegistry, { limits: { maxBytes: 1000 } }));
+    expect(e.code).toBe('too-large');
+    expect(e.message).toMatch(/the document has 2\.\d KiB; a graph document may have at most 1000 bytes/);
+    const v = validDocJson() as Doc;
+    v.meta.blob = 'x'.repeat(2000);
+    expect(only(parseDocumentValue(v, fakeRegistry, { limits: { maxBytes: 1000 } })).code).toBe('too-large');
+  });
+});
+
+describe('parseDocument: unknown params', () => {
+  it('a misspelt param is a warning with a did-you-mean, and the default is used', () => {
+    const r = parse(docText((d) => (d.nodes[1].params = { hiden: 32, activation: 'tanh' })));
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.doc.nodes[1]!.params).toMatchObject({ hidden: 64, activation: 'tanh' });
+    expect(r.warnings).toEqual([
+      {
+        code: 'unknown-param',
+        path: 'nodes[1].params.hiden',
+        nodeId: 'net',
+        message: 'node "net" (toy.dense) has no param "hiden"; it is ignored (did you mean "hidden"?)',
+      },
+    ]);
+    expect(unknownParamsOf(r.doc.nodes[1]!)).toEqual([{ key: 'hiden', path: 'hiden', suggestion: 'hidden' }]);
+    expect(unknownParamsOf(r.doc.nodes[0]!)).toEqual([]);
+  });
+
+  it('a key far from every param lists the params instead', () => {
+    const r = parse(docText((d) => (d.nodes[2].params = { zzzzzz: 1 })));
+    if (!r.ok) throw new Error('expected a document');
+    expect(r.warnings[0]!.message).toBe('node "loss" (loss.mse) has no param "zzzzzz"; it is ignored (its params are: weight)');
   });
 });

@@ -1,11 +1,16 @@
 /**
- * JSON text -> GraphDocument: parse, check the format, apply document migrations, check
- * the structure with zod, then check the graph against the node registry (ids, types,
- * ports, node versions), migrate node params and parse them with each type's schema.
- * Never throws: every problem comes back as a DocumentError with a path.
+ * JSON text -> GraphDocument: check the size and nesting (limits.ts), parse, check the
+ * format, apply document migrations, check the structure with zod, then check the graph
+ * against the node registry (ids, types, ports, node versions), migrate node params and
+ * parse them with each type's schema. Never throws: every problem comes back as a
+ * DocumentError with a path. Params a node type does not have (a misspelt key, which zod
+ * would drop silently) come back as warnings, and are recorded on the node for validation
+ * (unknownParams.ts).
  */
 import type { z } from 'zod';
-import { DOCUMENT_PARSE_CONTEXT, describeValue, joinPath, type DocumentError } from './errors';
+import { DOCUMENT_PARSE_CONTEXT, describeValue, joinPath, type DocumentError, type DocumentWarning } from './errors';
+import { checkTextLimits, checkValueLimits, limitsOf, type DocumentLimits } from './limits';
+import { recordUnknownParams, unknownParamHint, unknownParamKeys } from '../graph/unknownParams';
 import type { NodeTypeInfo, NodeTypeLookup } from './lookup';
 import { DOCUMENT_MIGRATIONS, DOCUMENT_MIGRATION_NOTES, MigrationError } from './migrations';
 import { CURRENT_FORMAT_VERSION, FORMAT_NAME, GraphDocumentSchema, type GraphDocument, type NodeInstance } from './schema';
@@ -13,12 +18,21 @@ import { findJsonSyntaxError, lineColumn } from './jsonPosition';
 import { closestMatch } from './suggest';
 
 export type ParseDocumentResult =
-  | { ok: true; doc: GraphDocument; /** human notes of the migrations applied */ migrated: string[] }
+  | {
+      ok: true;
+      doc: GraphDocument;
+      /** human notes of the migrations applied */
+      migrated: string[];
+      /** problems that do not stop the document from loading: params its node types do not have */
+      warnings: DocumentWarning[];
+    }
   | { ok: false; errors: DocumentError[] };
 
 export interface ParseDocumentOptions {
   /** recorded as `file` on every error (formatDocumentErrors prints it) */
   fileName?: string;
+  /** size and nesting limits (default DOCUMENT_LIMITS: 16 MiB, 64 levels) */
+  limits?: Partial<DocumentLimits>;
 }
 
 type Result = ParseDocumentResult;
@@ -159,6 +173,7 @@ function checkNode(
   info: NodeTypeInfo,
   errors: DocumentError[],
   notes: string[],
+  warnings: DocumentWarning[],
 ): NodeInstance | undefined {
   const at = `nodes[${index}]`;
   const label = `node "${node.id}" (${node.type})`;
@@ -228,11 +243,23 @@ function checkNode(
     });
     return undefined;
   }
-  return { ...node, version: info.version, params: out };
+  const checked = { ...node, version: info.version, params: out };
+  const unknown = unknownParamKeys(info.params, params);
+  recordUnknownParams(checked, unknown);
+  for (const u of unknown) {
+    warnings.push({
+      code: 'unknown-param',
+      path: `${at}.params.${u.path}`,
+      nodeId: node.id,
+      message: `${label} has no param "${u.path}"; it is ignored (${unknownParamHint(u)})`,
+    });
+  }
+  return checked;
 }
 
 function check(doc: GraphDocument, registry: NodeTypeLookup, notes: string[]): Result {
   const errors: DocumentError[] = [];
+  const warnings: DocumentWarning[] = [];
   const byId = new Map<string, { index: number; node: NodeInstance; info?: NodeTypeInfo }>();
   const nodes: NodeInstance[] = [];
 
@@ -260,7 +287,7 @@ function check(doc: GraphDocument, registry: NodeTypeLookup, notes: string[]): R
       errors.push({ code: 'unknown-type', path: `${at}.type`, nodeId: node.id, message: `unknown node type "${node.type}"${more}` });
       return;
     }
-    const checked = checkNode(node, index, info, errors, notes);
+    const checked = checkNode(node, index, info, errors, notes, warnings);
     if (checked) nodes.push(checked);
   });
 
@@ -303,7 +330,7 @@ function check(doc: GraphDocument, registry: NodeTypeLookup, notes: string[]): R
   });
 
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, doc: { ...doc, nodes }, migrated: notes };
+  return { ok: true, doc: { ...doc, nodes }, migrated: notes, warnings };
 }
 
 /**
@@ -316,6 +343,8 @@ export function parseDocument(text: string, registry: NodeTypeLookup, opts: Pars
     return fail([{ code: 'bad-json', path: '', message: `expected JSON text, received ${describeValue(text)}` }], fileName);
   }
   const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text; // byte order mark
+  const over = checkTextLimits(source, limitsOf(opts.limits));
+  if (over) return fail([over], fileName);
   let root: unknown;
   try {
     root = JSON.parse(source);
@@ -329,6 +358,9 @@ export function parseDocument(text: string, registry: NodeTypeLookup, opts: Pars
 export function parseDocumentValue(root: unknown, registry: NodeTypeLookup, opts: ParseDocumentOptions = {}): ParseDocumentResult {
   const fileName = opts.fileName;
   try {
+    // before anything recursive (structuredClone, zod) reads it
+    const over = checkValueLimits(root, limitsOf(opts.limits));
+    if (over) return fail([over], fileName);
     const notDoc = notGenloom(root);
     if (notDoc) return fail([notDoc], fileName);
 

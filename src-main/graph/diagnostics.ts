@@ -15,7 +15,13 @@ export const DIAGNOSTIC_CODES = {
   'unknown-network': 'error',
   'sampler-cannot-run': 'error',
   'compile-error': 'error',
+  /** a dataset (a CSV file) that cannot be read or does not fit the graph */
+  'bad-dataset': 'error',
   'network-untrained': 'warning',
+  /** a key in a node's params that its type does not have (ignored; the default is used) */
+  'unknown-param': 'warning',
+  /** a dataset too small for the held-out split the metrics use */
+  'small-dataset': 'warning',
   'no-objective': 'warning',
   'no-sampler': 'warning',
 } as const;
@@ -37,4 +43,15 @@ export function diag(code: DiagnosticCode, message: string, nodeId?: string, por
 export function formatDiagnostic(d: Diagnostic): string {
   const where = d.nodeId ? `${d.nodeId}${d.port ? `.${d.port}` : ''}: ` : '';
   return `${d.severity} [${d.code}] ${where}${d.message}`;
+}
+
+/** diagnostics printed at most by the command line; the rest are counted */
+export const MAX_PRINTED_DIAGNOSTICS = 50;
+
+/** one formatted line per diagnostic (`prefix` before each), at most `max`, then `... and N more` */
+export function formatDiagnostics(ds: readonly Diagnostic[], prefix = '', max = MAX_PRINTED_DIAGNOSTICS): string[] {
+  const lines = ds.slice(0, max).map((d) => `${prefix}${formatDiagnostic(d)}`);
+  const more = ds.length - max;
+  if (more > 0) lines.push(`${prefix}... and ${more} more diagnostic${more === 1 ? '' : 's'}`);
+  return lines;
 }

@@ -145,3 +145,43 @@ describe('validateGraph', () => {
     expect(codes({ nodes: [{ id: 'data', type: 'data.dataset', params: {} }], edges: [] })).toEqual(['no-objective']);
   });
 });
+
+describe('validateGraph: unknown params', () => {
+  it('a misspelt param is an unknown-param warning with a did-you-mean (the graph stays valid)', () => {
+    const v = validateGraph(
+      edit('vae-moons', (g) => {
+        const enc = g.nodes.find((n) => n.id === 'encoder');
+        enc.params.latnetDim = enc.params.latentDim;
+        delete enc.params.latentDim;
+      }),
+      registry,
+    );
+    expect(v.ok).toBe(true);
+    const d = v.diagnostics.find((x) => x.code === 'unknown-param');
+    expect(d).toMatchObject({ severity: 'warning', nodeId: 'encoder', port: 'latnetDim' });
+    expect(d!.message).toMatch(/no param "latnetDim"; it is ignored and the default is used \(did you mean "latentDim"\?\)/);
+  });
+
+  it('nested params (an optimiser) are checked too', () => {
+    const v = validateGraph(
+      edit('vae-moons', (g) => {
+        const elbo = g.nodes.find((n) => n.id === 'elbo');
+        elbo.params.optimizer = { ...(elbo.params.optimizer ?? {}), lrr: 0.01 };
+      }),
+      registry,
+    );
+    const d = v.diagnostics.find((x) => x.code === 'unknown-param');
+    expect(d).toMatchObject({ nodeId: 'elbo', port: 'optimizer.lrr' });
+    expect(d!.message).toMatch(/did you mean "optimizer\.lr"\?/);
+  });
+
+  it('a parsed document carries its unknown params to validation (the CLI and studio path)', async () => {
+    const { parseDocument } = await import('../document/parseDocument');
+    const doc = structuredClone(load('vae-moons')) as any;
+    doc.nodes.find((n: any) => n.id === 'encoder').params.latnetDim = 3;
+    const r = parseDocument(JSON.stringify(doc), registry);
+    if (!r.ok) throw new Error('expected a document');
+    const v = validateGraph(r.doc, registry, { parsed: true });
+    expect(v.diagnostics).toContainEqual(expect.objectContaining({ code: 'unknown-param', nodeId: 'encoder', port: 'latnetDim', severity: 'warning' }));
+  });
+});

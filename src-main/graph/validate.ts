@@ -6,6 +6,7 @@
 import { InferError, type AnyNodeSpec } from '../../nodes/core/defineNode';
 import { canConnect, describePortType, type PortShape } from '../../nodes/core/ports';
 import type { NodeRegistry } from '../../nodes/index';
+import { unknownParamHint, unknownParamKeys, unknownParamsOf, type UnknownParam } from './unknownParams';
 import { diag, type Diagnostic } from './diagnostics';
 
 /** the part of a graph document validation reads (`ui` and `meta` are ignored) */
@@ -56,6 +57,9 @@ export interface ValidateOptions {
   parsed?: boolean;
 }
 
+const unknownParamDiag = (nodeId: string, u: UnknownParam) =>
+  diag('unknown-param', `no param "${u.path}"; it is ignored and the default is used (${unknownParamHint(u)})`, nodeId, u.path);
+
 export function validateGraph(doc: GraphLike, registry: NodeRegistry, opts: ValidateOptions = {}): ValidatedGraph {
   const diagnostics: Diagnostic[] = [];
   const known = new Map<string, { spec: AnyNodeSpec; params: any; type: string }>();
@@ -70,6 +74,8 @@ export function validateGraph(doc: GraphLike, registry: NodeRegistry, opts: Vali
       continue;
     }
     if (opts.parsed) {
+      // the keys parsing dropped, recorded by parseDocument
+      for (const u of unknownParamsOf(n)) diagnostics.push(unknownParamDiag(n.id, u));
       known.set(n.id, { spec, params: n.params ?? {}, type: n.type });
       continue;
     }
@@ -83,6 +89,7 @@ export function validateGraph(doc: GraphLike, registry: NodeRegistry, opts: Vali
       known.set(n.id, { spec, params: undefined, type: n.type });
       continue;
     }
+    for (const u of unknownParamKeys(spec.params, n.params ?? {})) diagnostics.push(unknownParamDiag(n.id, u));
     known.set(n.id, { spec, params: parsed.data, type: n.type });
   }
 

@@ -34,8 +34,10 @@ export interface DataFeed {
   dim: number;
   /** a fresh training batch, drawn with the given stream */
   batch(n: number, rng: Rng): Float32Array;
-  /** held-out rows, independent of training draws */
+  /** held-out rows, independent of training draws (a finite split may give fewer: all it holds out) */
   heldOut(n: number): Float32Array;
+  /** the sizes of a finite split (MNIST, CSV); absent for sets drawn fresh (toy sets) */
+  size?: { train: number; test: number };
 }
 
 export type TermValues = Record<string, Record<string, number>>;
@@ -328,8 +330,13 @@ export class Trainer {
     return total / count;
   }
 
-  /** an objective's terms on held-out data (e.g. a VAE's negative ELBO) */
+  /**
+   * an objective's terms on held-out data (e.g. a VAE's negative ELBO), over n rows or all
+   * the rows a finite split holds out when it holds fewer (a small CSV file)
+   */
   heldOutTerms(objective: string, n: number): Record<string, number> {
+    for (const f of this.feeds.values()) if (f.size) n = Math.min(n, f.size.test);
+    if (n < 1) throw new RangeError(`heldOutTerms: the data hold out no rows to evaluate ${objective} on`);
     this.ops.reseed(roundSeed(this.opts.seed, this.step, 3));
     return tf.tidy(() => {
       const [v] = this.runner.evaluate([{ node: objective, port: 'loss' }], { batchSize: n, mode: 'train', feed: this.feedFn(new Rng(0), n, true) });

@@ -9,12 +9,19 @@
  * - MNIST and CSV: n row indices of the train split drawn uniformly (with replacement)
  *   with the rng; mnist-binary binarises the batch stochastically with the same rng.
  * Held-out rows come from openDataset (toy sets: a separate stream of the seed; MNIST: the
- * test split; CSV: the last 10 % of the rows), independent of training draws.
+ * test split; CSV: the last 10 % of the rows), independent of training draws. A CSV file
+ * holds out fewer rows than the metrics ask for (2000) unless it has 20,000 rows:
+ * heldOut(n) then gives all the rows it holds out (`size.test`), and the metrics compare
+ * samples with those.
+ *
+ * checkCsvDatasets reads and checks the CSV files of a program up front (`genloom
+ * validate`, and `genloom train` before a run starts): readable, numeric, the columns the
+ * graph expects, enough rows for a training and a held-out split.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Program } from '../compile/compile';
-import { CsvError, parseCsv } from '../data/csv';
+import { CsvError, CsvFileError, readCsvFile, type CsvTable } from '../data/csv';
+import { diag, type Diagnostic } from '../graph/diagnostics';
 import { openDataset, type Dataset } from '../data/datasets';
 import { binariseImages, loadMnist, MNIST_DIM } from '../data/mnist';
 import type { Rng } from '../data/rng';
@@ -57,28 +64,24 @@ function drawRows(rows: Float32Array, dim: number, n: number, rng: Rng): Float32
   return out;
 }
 
-const ioReason = (e: unknown) => {
-  const code = (e as { code?: string }).code;
-  if (code === 'ENOENT') return 'the file does not exist';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'it is a folder, not a file';
-  return (e as Error).message;
-};
+/** the held-out split of datasets.ts: the last 10 % of the rows (at least one of two or more) */
+export function csvSplit(rows: number): { train: number; test: number } {
+  const test = rows >= 2 ? Math.max(1, Math.floor(rows / 10)) : 0;
+  return { train: rows - test, test };
+}
 
-function csvFeed(nodeId: string, csvPath: string, dim: number): Feed {
-  const path = resolve(csvPath);
-  let text: string;
+/** held-out rows the sample metrics need at least (the two-sample MMD needs 2) */
+export const MIN_HELD_OUT_ROWS = 2;
+
+/** reads a dataset node's CSV file and checks its columns; throws FeedError */
+function readCsvTable(nodeId: string, path: string, dim: number): CsvTable {
+  let table: CsvTable;
   try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new FeedError(nodeId, `cannot read the CSV file ${path}: ${ioReason(e)}`);
-  }
-  let table;
-  try {
-    table = parseCsv(text);
+    table = readCsvFile(path);
   } catch (e) {
     // CsvError messages carry `line L, column C: ...`; add the file
     if (e instanceof CsvError) throw new FeedError(nodeId, `${path}: ${e.message}`);
+    if (e instanceof CsvFileError) throw new FeedError(nodeId, e.message);
     throw e;
   }
   if (table.columns.length !== dim) {
@@ -87,10 +90,14 @@ function csvFeed(nodeId: string, csvPath: string, dim: number): Feed {
       `${path} has ${table.columns.length} numeric column(s) (${table.columns.join(', ')}), the Dataset node is set to ${dim} (csvColumns)`,
     );
   }
-  // the split of datasets.ts: the last 10 % of the rows held out (at least one of two or more)
-  const nTest = table.rows >= 2 ? Math.max(1, Math.floor(table.rows / 10)) : 0;
-  const nTrain = table.rows - nTest;
-  if (nTrain < 1) throw new FeedError(nodeId, `${path} has no training rows (${table.rows} row(s) in all)`);
+  if (csvSplit(table.rows).train < 1) throw new FeedError(nodeId, `${path} has no training rows (${table.rows} row(s) in all)`);
+  return table;
+}
+
+function csvFeed(nodeId: string, csvPath: string, dim: number): Feed {
+  const path = resolve(csvPath);
+  const table = readCsvTable(nodeId, path, dim);
+  const { train: nTrain, test: nTest } = csvSplit(table.rows);
   const train = table.data.subarray(0, nTrain * dim);
   const test = table.data.subarray(nTrain * dim);
   return {
@@ -103,12 +110,49 @@ function csvFeed(nodeId: string, csvPath: string, dim: number): Feed {
       checkCount(n, `${path}: batch`);
       return drawRows(train, dim, n, rng);
     },
+    // all the held-out rows when fewer than n (a file of under 10 n rows): the metrics take unequal sizes
     heldOut(n) {
       checkCount(n, `${path}: heldOut`);
-      if (n > nTest) throw new RangeError(`${path}: asked for ${n} held-out rows, the file holds out ${nTest} (the last 10 % of its rows)`);
-      return test.slice(0, n * dim);
+      return test.slice(0, Math.min(n, nTest) * dim);
     },
   };
+}
+
+/**
+ * The problems of a program's CSV datasets, read from disk: 'bad-dataset' errors (cannot
+ * be read, not numeric, wrong columns, no training rows) and 'small-dataset' warnings
+ * (too few rows for the held-out metrics).
+ */
+export function checkCsvDatasets(program: Pick<Program, 'data'>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const d of program.data) {
+    if (d.dataset !== 'csv') continue;
+    if (!d.csvPath) {
+      out.push(diag('bad-dataset', 'no CSV file is chosen', d.nodeId, 'csvPath'));
+      continue;
+    }
+    const path = resolve(d.csvPath);
+    let table: CsvTable;
+    try {
+      table = readCsvTable(d.nodeId, path, d.dim);
+    } catch (e) {
+      if (!(e instanceof FeedError)) throw e;
+      out.push(diag('bad-dataset', e.message.replace(`dataset node "${d.nodeId}": `, ''), d.nodeId, 'csvPath'));
+      continue;
+    }
+    const { train, test } = csvSplit(table.rows);
+    if (test < MIN_HELD_OUT_ROWS) {
+      out.push(
+        diag(
+          'small-dataset',
+          `${path} has ${table.rows} row(s): ${train} for training and ${test} held out (the last 10 %); the held-out metrics need at least ${MIN_HELD_OUT_ROWS} held-out rows, i.e. ${MIN_HELD_OUT_ROWS * 10} rows in all`,
+          d.nodeId,
+          'csvPath',
+        ),
+      );
+    }
+  }
+  return out;
 }
 
 function datasetFeed(nodeId: string, ds: Dataset, batch: (n: number, rng: Rng) => Float32Array): Feed {

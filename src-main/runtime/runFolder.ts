@@ -21,18 +21,36 @@
  * complete checkpoint (or no latest.json at all before the first one). The last
  * KEEP_CHECKPOINTS checkpoints are kept, older ones deleted.
  *
+ * A write that fails (a full disk, a file system turned read-only) throws, with the
+ * errno code of the failure, and removes what it had written: latest.json keeps naming the
+ * previous checkpoint, which stays intact, and a later write of the same step succeeds.
+ * Removing old checkpoints is best effort: its failure does not fail the write.
+ * `beforeOp` is the fault-injection seam of the tests: it is called before each
+ * file-system operation, and a throw there is that operation failing.
+ *
+ * initRunFolder says why a run folder cannot be created or written, naming the folder:
+ * Node's recursive mkdir reports ENOENT on a read-only file system, so the first missing
+ * folder is created on its own to learn the real cause (EROFS, EACCES, a file in the way).
+ *
  * Reading falls back: when the checkpoint latest.json names is missing or corrupt (bad
  * state.json, wrong size or hash, undecodable safetensors), the next older complete one
  * is used and a warning says so.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { appendFile, mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { describeIoError } from '../document/documentFile';
+import { DOCUMENT_LIMITS } from '../document/limits';
+import { readRegularFile } from '../fs/readRegularFile';
 import { fsyncDir, writeFileAtomic } from '../fs/writeFileAtomic';
 import { decodeSafetensors, encodeSafetensors, type TensorData, type TensorInput } from './safetensors';
 
 export const KEEP_CHECKPOINTS = 3;
+/** state.json and latest.json are small; anything bigger is not one */
+const SMALL_FILE_BYTES = 16 * 1024 * 1024;
+/** the largest tensor file a checkpoint may have (a Buffer's limit) */
+const MAX_TENSOR_FILE_BYTES = 4 * 1024 * 1024 * 1024 - 1;
 export const CHECKPOINT_FORMAT = 'genloom-checkpoint';
 export const CHECKPOINT_FORMAT_VERSION = 1;
 
@@ -64,15 +82,121 @@ export const runPaths = (runDir: string) => ({
   latest: join(runDir, 'checkpoints', 'latest.json'),
 });
 
+/** the file-system operations of a checkpoint write, as the fault-injection seam names them */
+export type CheckpointOp = 'mkdir' | 'write' | 'fsync' | 'rename' | 'pointer' | 'prune';
+
+/** called before each file-system operation; a throw there is that operation failing */
+export type BeforeOp = (op: CheckpointOp, path: string) => void | Promise<void>;
+
+const noOp: BeforeOp = () => {};
+
 /** writes and fsyncs a new file (fails if it exists) */
-async function writeFileSynced(path: string, data: string | Uint8Array): Promise<void> {
+async function writeFileSynced(path: string, data: string | Uint8Array, before: BeforeOp = noOp): Promise<void> {
+  await before('write', path);
   const h = await open(path, 'wx');
   try {
     await h.writeFile(data);
+    await before('fsync', path);
     await h.sync();
   } finally {
     await h.close();
   }
+}
+
+/** replaces a small file atomically (temporary file, fsync, rename); on failure the old file stays and no temporary file is left */
+async function replaceFileSynced(path: string, data: string, before: BeforeOp = noOp): Promise<void> {
+  const dir = dirname(path);
+  const tmp = join(dir, `.${path.slice(dir.length + 1)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    await writeFileSynced(tmp, data, before);
+    await before('rename', path);
+    await rename(tmp, path);
+  } catch (e) {
+    await unlink(tmp).catch(() => {});
+    throw e;
+  }
+  await fsyncDir(dir);
+}
+
+/** a run folder that cannot be created or written; `code` is the errno code of the cause */
+export class RunDirError extends Error {
+  constructor(
+    readonly dir: string,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'RunDirError';
+  }
+}
+
+const codeOf = (e: unknown): string | undefined => {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+};
+
+/** the nearest folder above `dir` that exists (or a file in the way), and the first missing component below it */
+async function nearestExisting(dir: string): Promise<{ at: string; isDir: boolean; next?: string }> {
+  let cur = dir;
+  let next: string | undefined;
+  for (;;) {
+    const s = await stat(cur).catch(() => undefined);
+    if (s) return { at: cur, isDir: s.isDirectory(), ...(next !== undefined && { next }) };
+    const up = dirname(cur);
+    if (up === cur) return { at: cur, isDir: false };
+    next = cur;
+    cur = up;
+  }
+}
+
+/** why a folder could not be made: the cause, naming the folder where it lies */
+async function explainMkdir(dir: string, e: unknown, before: BeforeOp): Promise<RunDirError> {
+  const head = `cannot create the run folder ${dir}`;
+  const near = await nearestExisting(dir);
+  if (!near.isDir && near.at !== dir) return new RunDirError(dir, `${head}: ${near.at} is a file, not a folder`, 'ENOTDIR');
+  let cause = e;
+  if (codeOf(e) === 'ENOENT' && near.next !== undefined) {
+    // creating the first missing folder alone gives the real errno (EROFS, EACCES, ENOSPC...)
+    try {
+      await before('mkdir', near.next);
+      await mkdir(near.next);
+      await rm(near.next, { recursive: true, force: true }).catch(() => {});
+    } catch (probe) {
+      cause = probe;
+    }
+  }
+  const code = codeOf(cause);
+  const reason =
+    code === 'EROFS'
+      ? `${near.at} is on a read-only file system (EROFS)`
+      : code === 'EACCES' || code === 'EPERM'
+        ? `permission denied (${code}) in ${near.at}`
+        : describeIoError(cause);
+  return new RunDirError(dir, `${head}: ${reason}`, code);
+}
+
+/**
+ * Makes sure `dir` exists and can be written (a file is created in it and removed);
+ * throws RunDirError naming the folder and the cause (read-only, permission, full disk).
+ */
+export async function ensureWritableDir(dir: string, opts: { beforeOp?: BeforeOp } = {}): Promise<void> {
+  const before = opts.beforeOp ?? noOp;
+  try {
+    await before('mkdir', dir);
+    await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw await explainMkdir(dir, e, before);
+  }
+  const s = await stat(dir).catch(() => undefined);
+  if (!s?.isDirectory()) throw new RunDirError(dir, `cannot create the run folder ${dir}: it is a file, not a folder`, 'ENOTDIR');
+  const probe = join(dir, `.genloom-write-check-${randomBytes(4).toString('hex')}`);
+  try {
+    await writeFileSynced(probe, '', before);
+  } catch (e) {
+    await unlink(probe).catch(() => {});
+    throw new RunDirError(dir, `cannot write to the run folder ${dir}: ${describeIoError(e)}`, codeOf(e));
+  }
+  await unlink(probe).catch(() => {});
 }
 
 export { writeFileAtomic };
@@ -87,9 +211,9 @@ const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
  * checkpoints, samples and metrics of an earlier run in the same folder (returned as
  * warnings, so the caller can say so).
  */
-export async function initRunFolder(runDir: string, graph: string | unknown, config: Record<string, unknown>): Promise<string[]> {
+export async function initRunFolder(runDir: string, graph: string | unknown, config: Record<string, unknown>, opts: { beforeOp?: BeforeOp } = {}): Promise<string[]> {
   const p = runPaths(runDir);
-  await mkdir(runDir, { recursive: true });
+  await ensureWritableDir(runDir, opts);
   const warnings: string[] = [];
   const old: string[] = [];
   for (const [what, path] of [
@@ -103,8 +227,16 @@ export async function initRunFolder(runDir: string, graph: string | unknown, con
     }
   }
   if (old.length) warnings.push(`${runDir} held an earlier run; its ${old.join(', ')} were replaced (use resume to continue a run)`);
-  await writeFileAtomic(p.graph, typeof graph === 'string' ? graph : `${JSON.stringify(graph, null, 2)}\n`);
-  await writeFileAtomic(p.config, `${JSON.stringify(config, null, 2)}\n`);
+  for (const [path, text] of [
+    [p.graph, typeof graph === 'string' ? graph : `${JSON.stringify(graph, null, 2)}\n`],
+    [p.config, `${JSON.stringify(config, null, 2)}\n`],
+  ] as const) {
+    try {
+      await writeFileAtomic(path, text);
+    } catch (e) {
+      throw new RunDirError(runDir, `cannot write ${path}: ${describeIoError(e)}`, codeOf(e));
+    }
+  }
   return warnings;
 }
 
@@ -112,9 +244,10 @@ export async function readRunGraph(runDir: string): Promise<unknown> {
   const path = runPaths(runDir).graph;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    // a regular file only (a FIFO put in its place is refused, not waited on)
+    text = (await readRegularFile(path, { maxBytes: DOCUMENT_LIMITS.maxBytes, what: 'a graph document' })).toString('utf8');
   } catch (e) {
-    throw new CheckpointError(`cannot read ${path}: ${(e as Error).message}`);
+    throw new CheckpointError(`cannot read ${path}: ${(e as Error).message.replace(`${path}: `, '')}`);
   }
   try {
     return JSON.parse(text);
@@ -236,6 +369,8 @@ export interface WriteCheckpointOptions {
   keep?: number;
   /** test hook, called after each stage; a throw there simulates a crash at that point */
   afterStage?: (stage: CheckpointStage) => void | Promise<void>;
+  /** fault-injection seam, called before each file-system operation; a throw there is that operation failing */
+  beforeOp?: BeforeOp;
 }
 
 /** the checkpoint folders present (complete or not), newest first */
@@ -266,6 +401,8 @@ export async function writeCheckpoint(
 ): Promise<string> {
   const p = runPaths(runDir);
   const stage = opts.afterStage ?? (() => {});
+  const before = opts.beforeOp ?? noOp;
+  await before('mkdir', p.checkpoints);
   await mkdir(p.checkpoints, { recursive: true });
   const name = stepName(ckpt.step);
   const final = join(p.checkpoints, name);
@@ -274,11 +411,13 @@ export async function writeCheckpoint(
   const meta = { format: 'pt', genloom: version, step: String(ckpt.step) };
   const weights = encodeSafetensors(ckpt.weights, meta);
   const optimizer = encodeSafetensors(ckpt.optimizer, { ...meta, kind: 'optimizer-state' });
+  await before('mkdir', tmp);
   await mkdir(tmp);
+  let trash: string | undefined;
   try {
-    await writeFileSynced(join(tmp, 'weights.safetensors'), weights);
+    await writeFileSynced(join(tmp, 'weights.safetensors'), weights, before);
     await stage('weights');
-    await writeFileSynced(join(tmp, 'optimizer.safetensors'), optimizer);
+    await writeFileSynced(join(tmp, 'optimizer.safetensors'), optimizer, before);
     await stage('optimizer');
     const state: CheckpointState = {
       format: CHECKPOINT_FORMAT,
@@ -292,28 +431,36 @@ export async function writeCheckpoint(
         optimizer: { name: 'optimizer.safetensors', bytes: optimizer.length, sha256: sha256(optimizer) },
       },
     };
-    await writeFileSynced(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`);
+    await writeFileSynced(join(tmp, 'state.json'), `${JSON.stringify(state, null, 2)}\n`, before);
     await fsyncDir(tmp);
     await stage('state');
-    // a folder of the same step (an abandoned future of a resumed run) is moved aside first
-    let trash: string | undefined;
+    // a folder of the same step (an abandoned future of a resumed run, or an earlier try of
+    // this write whose pointer update failed) is moved aside first
     if (await stat(final).then(() => true, () => false)) {
       trash = join(p.checkpoints, `.old-${name}-${randomBytes(4).toString('hex')}`);
+      await before('rename', final);
       await rename(final, trash);
     }
+    await before('rename', final);
     await rename(tmp, final);
     await fsyncDir(p.checkpoints);
-    if (trash) await rm(trash, { recursive: true, force: true });
   } catch (e) {
     // a real crash leaves the temporary folder behind; the next successful write removes it
-    if (!(e instanceof SimulatedCrash)) await rm(tmp, { recursive: true, force: true }).catch(() => {});
+    if (!(e instanceof SimulatedCrash)) {
+      await rm(tmp, { recursive: true, force: true }).catch(() => {});
+      // the folder moved aside goes back (it is not the one latest.json names, which has an older step)
+      if (trash && !(await stat(final).then(() => true, () => false))) await rename(trash, final).catch(() => {});
+    }
     throw e;
   }
+  if (trash) await rm(trash, { recursive: true, force: true }).catch(() => {});
   await stage('renamed');
   const pointer: LatestPointer = { step: ckpt.step, path: name, time: new Date().toISOString() };
-  await writeFileAtomic(p.latest, `${JSON.stringify(pointer, null, 2)}\n`);
+  await before('pointer', p.latest);
+  await replaceFileSynced(p.latest, `${JSON.stringify(pointer, null, 2)}\n`, before);
   await stage('latest');
-  await pruneCheckpoints(runDir, opts.keep ?? KEEP_CHECKPOINTS);
+  // best effort: the checkpoint is complete and named by latest.json whatever happens here
+  await pruneCheckpoints(runDir, opts.keep ?? KEEP_CHECKPOINTS, before).catch(() => {});
   return final;
 }
 
@@ -321,12 +468,13 @@ export async function writeCheckpoint(
 export class SimulatedCrash extends Error {}
 
 /** deletes all but the newest `keep` checkpoints and leftovers of interrupted writes */
-export async function pruneCheckpoints(runDir: string, keep = KEEP_CHECKPOINTS): Promise<void> {
+export async function pruneCheckpoints(runDir: string, keep = KEEP_CHECKPOINTS, before: BeforeOp = noOp): Promise<void> {
   const root = runPaths(runDir).checkpoints;
   const latest = await readPointer(runDir).catch(() => undefined);
   const all = await listCheckpoints(runDir);
   for (const c of all.slice(Math.max(1, keep))) {
     if (latest && c.name === latest.path) continue; // never the one latest.json names
+    await before('prune', c.dir);
     await rm(c.dir, { recursive: true, force: true });
   }
   let names: string[] = [];
@@ -337,13 +485,14 @@ export async function pruneCheckpoints(runDir: string, keep = KEEP_CHECKPOINTS):
   }
   for (const n of names) {
     if (n.startsWith('.tmp-') || n.startsWith('.old-') || (n.startsWith('.latest.json.') && n.endsWith('.tmp'))) {
+      await before('prune', join(root, n));
       await rm(join(root, n), { recursive: true, force: true });
     }
   }
 }
 
 async function readPointer(runDir: string): Promise<LatestPointer> {
-  const text = await readFile(runPaths(runDir).latest, 'utf8');
+  const text = (await readRegularFile(runPaths(runDir).latest, { maxBytes: SMALL_FILE_BYTES })).toString('utf8');
   const v = JSON.parse(text) as Partial<LatestPointer>;
   if (typeof v.path !== 'string' || !STEP_DIR.test(v.path) || typeof v.step !== 'number') throw new Error('latest.json does not name a checkpoint');
   return v as LatestPointer;
@@ -357,7 +506,7 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
   if (!(await stat(dir).then((s) => s.isDirectory(), () => false))) fail('the checkpoint folder is missing');
   let stateText: string;
   try {
-    stateText = await readFile(join(dir, 'state.json'), 'utf8');
+    stateText = (await readRegularFile(join(dir, 'state.json'), { maxBytes: SMALL_FILE_BYTES })).toString('utf8');
   } catch (e) {
     const code = (e as { code?: string }).code;
     return fail(code === 'ENOENT' ? 'state.json is missing (incomplete checkpoint)' : `cannot read state.json: ${(e as Error).message}`);
@@ -377,9 +526,9 @@ export async function readCheckpoint(dir: string): Promise<Checkpoint> {
     if (!f || typeof f.name !== 'string') return fail(`state.json does not describe the ${which} file`);
     let bytes: Uint8Array;
     try {
-      bytes = new Uint8Array(await readFile(join(dir, f.name)));
+      bytes = new Uint8Array(await readRegularFile(join(dir, f.name), { maxBytes: MAX_TENSOR_FILE_BYTES, what: 'a checkpoint file' }));
     } catch (e) {
-      return fail(`cannot read ${f.name}: ${(e as Error).message}`);
+      return fail(`cannot read ${f.name}: ${(e as Error).message.replace(`${join(dir, f.name)}: `, '')}`);
     }
     if (bytes.length !== f.bytes) fail(`${f.name} has ${bytes.length} bytes, state.json says ${f.bytes} (truncated or replaced)`);
     if (sha256(bytes) !== f.sha256) fail(`${f.name} does not match its SHA-256 in state.json (corrupt)`);

@@ -10,7 +10,9 @@
  * and saved; every `checkpointEvery` steps, at a stop and at the end a checkpoint is written,
  * only when the losses read at that step were finite and every weight is finite. A
  * non-finite loss stops the run with reason 'non-finite', naming the objective and the
- * last good checkpoint (left untouched). Pause, resume and stop are looked at between
+ * last good checkpoint (left untouched). A checkpoint (or the final save) that cannot be
+ * written, tried twice, stops the run with reason 'error': a run never reports success
+ * without its weights on disk. Pause, resume and stop are looked at between
  * rounds; the loop yields to the event loop every few milliseconds so that they arrive.
  *
  * The steps before the first round are in trainSetup.ts, the outputs (checkpoints,
@@ -20,10 +22,10 @@
 import type { TrainEvent, TrainRequestInput } from '../api/trainingProtocol';
 import { createFeeds } from './feeds';
 import { NonFiniteError, Trainer, type TermValues } from './Trainer';
-import { errorMessage, RunOutputs, yieldToEventLoop, type Evaluate, type RunParts, type StopDetails } from './trainOutputs';
+import { errorMessage, RunOutputs, yieldToEventLoop, type Evaluate, type RunHooks, type RunParts, type StopDetails } from './trainOutputs';
 import { loadRequest, prepareRunFolder, resolveSettings, startedEvent } from './trainSetup';
 
-export { MAX_IMAGE_SAMPLES, type Evaluate } from './trainOutputs';
+export { MAX_IMAGE_SAMPLES, type Evaluate, type RunHooks } from './trainOutputs';
 
 export interface TrainControl {
   paused(): boolean;
@@ -40,13 +42,15 @@ const YIELD_EVERY_MS = 20;
  * TrainEvents; the last event is always 'stopped'.
  *
  * `evaluate`: the metrics hook, used every `evalEvery` steps and at the end of a completed
- * run; undefined or null = no metrics.
+ * run; undefined or null = no metrics. `hooks`: test seams (fault injection in the run
+ * folder's writes).
  */
 export async function runTraining(
   requestInput: TrainRequestInput,
   emit: (e: TrainEvent) => void,
   control: TrainControl,
   evaluate?: Evaluate | null,
+  hooks?: RunHooks,
 ): Promise<void> {
   const progress = { step: 0 };
   let stopped = false;
@@ -63,10 +67,10 @@ export async function runTraining(
     const settings = await resolveSettings(loaded, warn);
     const feeds = createFeeds(loaded.program, { seed: settings.seed });
     trainer = new Trainer(loaded.program, feeds, { seed: settings.seed, batchSize: settings.batchSize });
-    await prepareRunFolder(trainer, loaded, settings, warn);
+    await prepareRunFolder(trainer, loaded, settings, warn, hooks);
     progress.step = trainer.step;
     emit(startedEvent(trainer, loaded, settings.backend));
-    const run: RunParts = { request: loaded.request, program: loaded.program, feeds, trainer, settings, emit, warn };
+    const run: RunParts = { request: loaded.request, program: loaded.program, feeds, trainer, settings, emit, warn, ...(hooks && { hooks }) };
     return finish(await runRounds(run, new RunOutputs(run, evaluate ?? undefined), control, progress));
   } catch (e) {
     return finish({ step: progress.step, reason: 'error', message: errorMessage(e) });
@@ -134,7 +138,11 @@ async function runRounds(run: RunParts, out: RunOutputs, control: TrainControl, 
     if (logNow && losses) await out.logStep(s, losses, clock.rates(s));
     if (s % request.sampleEvery === 0 || s === total) await out.sampleAll();
     if (request.evalEvery > 0 && s % request.evalEvery === 0 && s !== total) await out.runEval();
-    if (ckptNow && (await out.checkpoint(losses)) === 'non-finite') return out.nonFiniteWeights(s);
+    if (ckptNow) {
+      const saved = await out.checkpoint(losses);
+      if (saved === 'non-finite') return out.nonFiniteWeights(s);
+      if (saved === 'failed') return out.failedStop();
+    }
     if (performance.now() - lastYield >= YIELD_EVERY_MS || logNow) {
       await yieldToEventLoop();
       lastYield = performance.now();
@@ -145,11 +153,13 @@ async function runRounds(run: RunParts, out: RunOutputs, control: TrainControl, 
 
 /** after the loop: a user's stop keeps what was trained; a completed run is evaluated, then checkpointed */
 async function endOfRounds({ trainer: t, request }: RunParts, out: RunOutputs, startStep: number): Promise<StopDetails> {
-  if (t.step < request.steps) {
-    if ((await out.checkpoint(undefined)) === 'non-finite') return out.nonFiniteWeights(t.step);
-    return { step: t.step, reason: 'user', ...(out.lastGood && { checkpoint: out.lastGood }) };
-  }
+  const finalSave = async (): Promise<StopDetails | undefined> => {
+    const saved = await out.checkpoint(undefined);
+    if (saved === 'non-finite') return out.nonFiniteWeights(t.step);
+    if (saved === 'failed') return out.failedStop();
+    return undefined;
+  };
+  if (t.step < request.steps) return (await finalSave()) ?? { step: t.step, reason: 'user', ...(out.lastGood && { checkpoint: out.lastGood }) };
   if (startStep < request.steps) await out.runEval();
-  if ((await out.checkpoint(undefined)) === 'non-finite') return out.nonFiniteWeights(t.step);
-  return { step: t.step, reason: 'done', ...(out.lastGood && { checkpoint: out.lastGood }) };
+  return (await finalSave()) ?? { step: t.step, reason: 'done', ...(out.lastGood && { checkpoint: out.lastGood }) };
 }

@@ -2,11 +2,17 @@
  * What a training run writes and sends besides its losses: checkpoints (only of finite
  * weights), each sampler's samples, the metrics hook's values, and the 'stopped' details
  * of a non-finite run naming the last good checkpoint.
+ *
+ * A checkpoint that cannot be written (a full disk, a file system turned read-only) is
+ * tried once more after a short pause; when that fails too the run stops with reason
+ * 'error', naming the checkpoints folder, the cause and the last good checkpoint (which
+ * latest.json still names). Samples and metrics.jsonl that cannot be written are warnings.
  */
 import type { TrainEvent, TrainRequest } from '../api/trainingProtocol';
 import type { Program } from '../compile/compile';
+import { describeIoError } from '../document/documentFile';
 import type { Feed } from './feeds';
-import { appendMetrics, writeCheckpoint, writeSamples } from './runFolder';
+import { appendMetrics, runPaths, writeCheckpoint, writeSamples, type BeforeOp } from './runFolder';
 import { scoped } from './tfScope';
 import type { DataFeed, NonFiniteError, TermValues, Trainer } from './Trainer';
 import type { RunSettings } from './trainSetup';
@@ -33,6 +39,14 @@ function allFinite(data: ArrayLike<number>): boolean {
   return true;
 }
 
+/** seams of a run for tests: the fault-injection hook of the run folder's writes */
+export interface RunHooks {
+  beforeOp?: BeforeOp;
+}
+
+/** how long a failed checkpoint write waits before its second try (ms) */
+export const CHECKPOINT_RETRY_MS = 250;
+
 /** the parts of a set-up run that its outputs read */
 export interface RunParts {
   request: TrainRequest;
@@ -42,7 +56,11 @@ export interface RunParts {
   settings: RunSettings;
   emit: (e: TrainEvent) => void;
   warn: (m: string) => void;
+  hooks?: RunHooks;
 }
+
+/** an errno failure in words with its code (`the disk is full (ENOSPC)`), else the message */
+const ioText = (e: unknown) => ((e as { code?: unknown } | null)?.code !== undefined ? describeIoError(e) : errorMessage(e));
 
 export class RunOutputs {
   /** the newest checkpoint written with finite weights (or the one resumed from) */
@@ -58,29 +76,66 @@ export class RunOutputs {
     this.lastCheckpointStep = from ? from.step : -1;
   }
 
-  /** a checkpoint of the current step (once per step); 'non-finite' when a weight is not finite */
+  /** why the last checkpoint failed (set when checkpoint() returns 'failed') */
+  failure: string | undefined;
+  /** the writes that are failing now (warned about once, until one succeeds again) */
+  private readonly failing = new Set<string>();
+
+  /** a failed write is warned about once, not at every log step of a full disk */
+  private wrote(kind: string, write: Promise<unknown>, what: () => string): Promise<void> {
+    return write.then(
+      () => void this.failing.delete(kind),
+      (e) => {
+        if (this.failing.has(kind)) return;
+        this.failing.add(kind);
+        this.run.warn(`${what()}: ${ioText(e)} (further failures of these writes are not reported until one succeeds)`);
+      },
+    );
+  }
+
+  /**
+   * a checkpoint of the current step (once per step); 'non-finite' when a weight is not
+   * finite; 'failed' when it could not be written twice (see `failure` and failedStop)
+   */
   async checkpoint(losses: TermValues | undefined): Promise<'ok' | 'non-finite' | 'failed'> {
-    const { trainer: t, request, settings, emit, warn } = this.run;
+    const { trainer: t, request, settings, emit, warn, hooks } = this.run;
     if (t.step === this.lastCheckpointStep) return 'ok';
     if (!t.weightsFinite()) return 'non-finite';
-    try {
-      const weights = t.store.snapshot();
-      const optimizer = await scoped(() => t.optimizerState()); // scoped: optimizerState leaves an 'iter' scalar per optimiser
-      const { seed, batchSize, backend } = settings;
-      const dir = await writeCheckpoint(request.runDir, {
-        step: t.step,
-        weights,
-        optimizer,
-        state: { seed, batchSize, backend, ...(losses && { losses }) },
-      });
-      this.lastGood = dir;
-      this.lastCheckpointStep = t.step;
-      emit({ type: 'checkpoint', step: t.step, path: dir });
-      return 'ok';
-    } catch (e) {
-      warn(`the checkpoint at step ${t.step} could not be written: ${errorMessage(e)}`);
-      return 'failed';
+    const weights = t.store.snapshot();
+    const optimizer = await scoped(() => t.optimizerState()); // scoped: optimizerState leaves an 'iter' scalar per optimiser
+    const { seed, batchSize, backend } = settings;
+    const folder = runPaths(request.runDir).checkpoints;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const dir = await writeCheckpoint(
+          request.runDir,
+          { step: t.step, weights, optimizer, state: { seed, batchSize, backend, ...(losses && { losses }) } },
+          { ...(hooks?.beforeOp && { beforeOp: hooks.beforeOp }) },
+        );
+        this.lastGood = dir;
+        this.lastCheckpointStep = t.step;
+        emit({ type: 'checkpoint', step: t.step, path: dir });
+        return 'ok';
+      } catch (e) {
+        const why = `the checkpoint at step ${t.step} could not be written to ${folder}: ${ioText(e)}`;
+        if (attempt >= 2) {
+          this.failure = `${why} (tried twice); ${this.lastGoodText()}; the run is stopped so that nothing more is lost: free some space or make the folder writable, then resume the run`;
+          return 'failed';
+        }
+        warn(`${why}; trying once more`);
+        await new Promise((r) => setTimeout(r, CHECKPOINT_RETRY_MS));
+      }
     }
+  }
+
+  /** the end of a run whose checkpoint could not be written */
+  failedStop(): StopDetails {
+    return {
+      step: this.run.trainer.step,
+      reason: 'error',
+      message: this.failure ?? 'a checkpoint could not be written',
+      ...(this.lastGood && { checkpoint: this.lastGood }),
+    };
   }
 
   /** each sampler's samples, sent and saved (a failing or non-finite sampler is skipped with a warning) */
@@ -107,7 +162,7 @@ export class RunOutputs {
       await yieldToEventLoop();
     }
     if (Object.keys(files).length) {
-      await writeSamples(request.runDir, t.step, files).catch((e) => warn(`samples at step ${t.step} could not be saved: ${errorMessage(e)}`));
+      await this.wrote('samples', writeSamples(request.runDir, t.step, files), () => `samples at step ${t.step} could not be saved`);
     }
   }
 
@@ -127,18 +182,14 @@ export class RunOutputs {
     const dropped = Object.keys(metrics).filter((k) => !(k in finite));
     if (dropped.length) warn(`metrics without a finite value at step ${t.step}: ${dropped.join(', ')}`);
     emit({ type: 'metrics', step: t.step, metrics: finite });
-    await appendMetrics(request.runDir, { type: 'metrics', step: t.step, metrics: finite, time: new Date().toISOString() }).catch((e) =>
-      warn(`metrics.jsonl could not be written: ${errorMessage(e)}`),
-    );
+    await this.wrote('metrics', appendMetrics(request.runDir, { type: 'metrics', step: t.step, metrics: finite, time: new Date().toISOString() }), () => 'metrics.jsonl could not be written');
   }
 
   /** the 'step' event and its metrics.jsonl line */
   async logStep(step: number, losses: TermValues, rates: { stepsPerSec: number; etaSec: number }): Promise<void> {
-    const { request, emit, warn } = this.run;
+    const { request, emit } = this.run;
     emit({ type: 'step', step, totalSteps: request.steps, ...rates, losses });
-    await appendMetrics(request.runDir, { type: 'step', step, losses, stepsPerSec: rates.stepsPerSec, time: new Date().toISOString() }).catch((e) =>
-      warn(`metrics.jsonl could not be written: ${errorMessage(e)}`),
-    );
+    await this.wrote('metrics', appendMetrics(request.runDir, { type: 'step', step, losses, stepsPerSec: rates.stepsPerSec, time: new Date().toISOString() }), () => 'metrics.jsonl could not be written');
   }
 
   private lastGoodText(): string {

@@ -13,7 +13,8 @@ import { formatDiagnostic } from '../graph/diagnostics';
 import type { GraphDocument } from '../document/schema';
 import { serializeDocument } from '../document/serializeDocument';
 import { initBackend } from './backend';
-import { genloomVersion, initRunFolder, readLatestCheckpoint, readRunGraph, truncateMetrics } from './runFolder';
+import { ensureWritableDir, genloomVersion, initRunFolder, readLatestCheckpoint, readRunGraph, RunDirError, truncateMetrics, type BeforeOp } from './runFolder';
+import { describeIoError } from '../document/documentFile';
 import { scoped, scopedSync } from './tfScope';
 import type { Trainer } from './Trainer';
 
@@ -90,7 +91,13 @@ export async function resolveSettings({ request, doc }: LoadedRequest, warn: (m:
 }
 
 /** resuming: the checkpoint loaded into `t`; otherwise a fresh run folder with the graph and the config */
-export async function prepareRunFolder(t: Trainer, { request, doc }: LoadedRequest, settings: RunSettings, warn: (m: string) => void): Promise<void> {
+export async function prepareRunFolder(
+  t: Trainer,
+  { request, doc }: LoadedRequest,
+  settings: RunSettings,
+  warn: (m: string) => void,
+  hooks: { beforeOp?: BeforeOp } = {},
+): Promise<void> {
   const { runDir } = request;
   const { resumeFrom, seed, batchSize, backend } = settings;
   if (resumeFrom) {
@@ -99,7 +106,12 @@ export async function prepareRunFolder(t: Trainer, { request, doc }: LoadedReque
       await t.loadOptimizerState(resumeFrom.optimizer);
     });
     t.step = resumeFrom.step;
-    await truncateMetrics(runDir, resumeFrom.step);
+    await ensureWritableDir(runDir, hooks);
+    try {
+      await truncateMetrics(runDir, resumeFrom.step);
+    } catch (e) {
+      throw new RunDirError(runDir, `cannot write the metrics of ${runDir}: ${describeIoError(e)}`);
+    }
     return;
   }
   const config = {
@@ -113,7 +125,7 @@ export async function prepareRunFolder(t: Trainer, { request, doc }: LoadedReque
     node: process.version,
     createdAt: new Date().toISOString(),
   };
-  for (const w of await initRunFolder(runDir, serializeDocument(doc), config)) warn(w);
+  for (const w of await initRunFolder(runDir, serializeDocument(doc), config, hooks)) warn(w);
 }
 
 /** the 'started' event, with the terms of each objective for the UI's plots (one forward pass on held-out rows) */

@@ -13,10 +13,13 @@
  *
  * A worker crash, an exit before the final event, or an event that fails validation never
  * throws in the caller: a crash or exit ends the session with a 'stopped' event of reason
- * 'error'; an invalid event becomes a 'warning'.
+ * 'error'; an invalid event becomes a 'warning'. A request that cannot be posted to the
+ * worker (postMessage throws) ends the worker at once and the session with reason 'error':
+ * starting a session never leaves a worker behind.
  */
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import { TrainCommand, TrainEvent, TrainRequest, type TrainRequestInput } from '../api/trainingProtocol';
+import type { BeforeOp } from '../runtime/runFolder';
 import type { Evaluate } from '../runtime/trainLoop';
 import { tsWorkerBootstrap } from '../runtime/tsWorker';
 import { createControl, describeIssues, runSession, TRAIN_WORKER_DATA } from './trainWorker';
@@ -46,6 +49,8 @@ export interface StartOptions {
   evaluate?: Evaluate | null;
   /** worker only: memory limits of the worker's heap (exceeding them ends the run with reason 'error') */
   resourceLimits?: ResourceLimits;
+  /** in-process only, for tests: the fault-injection seam of the run folder's writes (runtime/runFolder) */
+  beforeOp?: BeforeOp;
 }
 
 
@@ -136,10 +141,10 @@ export function startTraining(request: TrainRequestInput, opts: StartOptions = {
     setImmediate(() => s.fail(message));
     return s;
   }
-  return opts.inProcess ? startInProcess(checked.data, opts.evaluate) : startWorker(checked.data, opts.resourceLimits);
+  return opts.inProcess ? startInProcess(checked.data, opts.evaluate, opts.beforeOp) : startWorker(checked.data, opts.resourceLimits);
 }
 
-function startInProcess(request: TrainRequest, evaluate: Evaluate | null | undefined): TrainingSession {
+function startInProcess(request: TrainRequest, evaluate: Evaluate | null | undefined, beforeOp: BeforeOp | undefined): TrainingSession {
   const control = createControl();
   let session!: Session;
   const apply = (raw: unknown) => {
@@ -158,7 +163,7 @@ function startInProcess(request: TrainRequest, evaluate: Evaluate | null | undef
   // start on a later turn so that the caller can attach listeners first
   // (trainLoop, and with it tfjs, is loaded only here: a session with a worker keeps this thread light)
   setImmediate(() => {
-    runSession(request, (e) => session.receive(e), control, evaluate)
+    runSession(request, (e) => session.receive(e), control, evaluate, beforeOp && { beforeOp })
       .then(
         () => session.fail('the training ended without a final event'), // no-op after 'stopped'
         (e: unknown) => session.fail(e instanceof Error ? e.message : String(e)),
@@ -170,11 +175,20 @@ function startInProcess(request: TrainRequest, evaluate: Evaluate | null | undef
 function startWorker(request: TrainRequest, resourceLimits?: ResourceLimits): TrainingSession {
   let worker: Worker | undefined;
   let exited = false;
+  let startFailure: string | undefined;
   let session!: Session;
   const kill = async () => {
     if (worker && !exited) await worker.terminate().catch(() => {});
   };
-  session = new Session('worker', (m) => worker?.postMessage(m), kill);
+  const send = (m: unknown) => {
+    try {
+      worker?.postMessage(m);
+    } catch (e) {
+      // e.g. a message the structured clone cannot copy; the run goes on
+      session.receive({ type: 'warning', message: `a message could not be sent to the training worker: ${(e as Error).message}` });
+    }
+  };
+  session = new Session('worker', send, kill);
   try {
     worker = new Worker(tsWorkerBootstrap(new URL('./trainWorker.ts', import.meta.url)), { eval: true, name: 'genloom-training', workerData: TRAIN_WORKER_DATA, ...(resourceLimits && { resourceLimits }) });
   } catch (e) {
@@ -186,8 +200,18 @@ function startWorker(request: TrainRequest, resourceLimits?: ResourceLimits): Tr
   worker.on('error', (e: Error) => session.fail(`the training worker crashed: ${e.message}`));
   worker.on('exit', (code) => {
     exited = true;
-    session.fail(`the training worker exited (code ${code}) before the run ended`);
+    session.fail(startFailure ?? `the training worker exited (code ${code}) before the run ended`);
   });
-  worker.postMessage({ type: 'start', request } satisfies TrainCommand);
+  try {
+    worker.postMessage({ type: 'start', request } satisfies TrainCommand);
+  } catch (e) {
+    // the request cannot be copied to the worker (e.g. a document nested too deeply for the
+    // structured clone): the worker is ended, never left running, and the session fails
+    // on a later turn, once the caller has attached its listeners
+    const message = `the training request could not be sent to the training worker: ${(e as Error).message}`;
+    startFailure = message;
+    void kill();
+    setImmediate(() => session.fail(message));
+  }
   return session;
 }

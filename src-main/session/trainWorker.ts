@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { TrainCommand, type TrainEvent, type TrainRequest } from '../api/trainingProtocol';
-import type { Evaluate, TrainControl } from '../runtime/trainLoop';
+import type { Evaluate, RunHooks, TrainControl } from '../runtime/trainLoop';
 import { loadReferenceMetrics } from './referenceMetrics';
 
 /** workerData that marks a worker as a training host (importing this file elsewhere does nothing) */
@@ -60,13 +60,13 @@ export function describeIssues(error: { issues: readonly { path: readonly Proper
  * One run of runTraining; `evaluate`: the metrics hook (undefined = the REFERENCE metrics
  * of src-main/eval/evaluate.ts, null = none). Both modules load on demand.
  */
-export async function runSession(request: TrainRequest, emit: (e: TrainEvent) => void, control: TrainControl, evaluate?: Evaluate | null): Promise<void> {
+export async function runSession(request: TrainRequest, emit: (e: TrainEvent) => void, control: TrainControl, evaluate?: Evaluate | null, hooks?: RunHooks): Promise<void> {
   const warn = (message: string) => emit({ type: 'warning', message });
   const [{ runTraining }, metrics] = await Promise.all([
     import('../runtime/trainLoop'),
     evaluate === undefined ? loadReferenceMetrics(warn) : Promise.resolve(evaluate),
   ]);
-  await runTraining(request, emit, control, metrics ?? null);
+  await runTraining(request, emit, control, metrics ?? null, hooks);
 }
 
 /** serves the training protocol on a port (the worker's parentPort) */

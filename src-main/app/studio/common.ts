@@ -34,8 +34,11 @@ export const errText = (e: unknown) => (e instanceof Error ? e.message : String(
 
 export const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+/** document errors sent to the renderer at most (its message says how many more) */
+const MAX_SENT_ERRORS = 1000;
+
 export function plainDocumentErrors(errors: readonly DocumentError[]) {
-  return errors.map((e) => ({
+  return errors.slice(0, MAX_SENT_ERRORS).map((e) => ({
     code: e.code,
     path: e.path,
     message: e.message,

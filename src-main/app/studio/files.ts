@@ -67,7 +67,7 @@ export function fileHandlers(paths: StudioPaths, dialogs: Dialogs | undefined, r
         throw new HandlerError(`cannot open ${file}:\n${formatDocumentErrors(loaded.errors)}`, { documentErrors: plainDocumentErrors(loaded.errors) });
       }
       await recent.add(file);
-      return { path: file, doc: loaded.doc };
+      return { path: file, doc: loaded.doc, ...(loaded.warnings.length && { warnings: loaded.warnings.slice(0, 1000) }) };
     },
 
     async saveFile({ path, doc, saveAs }) {

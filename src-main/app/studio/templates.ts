@@ -1,6 +1,6 @@
 /** The gallery and the validator: listTemplates and validate. */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readDocumentText } from '../../document/index';
 import { registry } from '../../../nodes/index';
 import type { Result } from '../../api/contract';
 import { programToString } from '../../compile/compile';
@@ -16,7 +16,7 @@ export function templateHandlers(templateRoot: string): Pick<Handlers, 'listTemp
       for (const { template, family, path } of registry.templates()) {
         let doc: unknown;
         try {
-          doc = JSON.parse(await readFile(join(templateRoot, path), 'utf8'));
+          doc = JSON.parse(await readDocumentText(join(templateRoot, path)));
         } catch (e) {
           console.warn(`[genloom] skipping template ${template.name}: ${errText(e)}`);
           continue;

@@ -3,9 +3,16 @@
  * pause, resume and stop, the lookup of a run (this session's or one on disk) for export,
  * and the stop of every live run at shutdown. Each run's events are forwarded as API
  * events `{ event: 'train', runId, payload }`.
+ *
+ * At most `maxRuns` runs train at once (default 4; GENLOOM_MAX_TRAINING_RUNS or the
+ * studio's option): a start past that is refused with a clear error (each run is a
+ * worker with its own heap). A run is held in memory only while it runs: once it has
+ * ended it is released, and what export needs of it (its graph) is read back from its
+ * folder; pause, resume and stop of an ended run do nothing.
  */
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { ensureWritableDir } from '../../runtime/runFolder';
 import { join } from 'node:path';
 import { registry } from '../../../nodes/index';
 import type { ApiEvent } from '../../api/contract';
@@ -31,6 +38,15 @@ interface RunEntry {
 export type TrainingHandlers = Pick<Handlers, 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stopTraining'>;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
+
+/** training runs at once, unless the studio is told otherwise */
+export const DEFAULT_MAX_TRAINING_RUNS = 4;
+
+/** the limit from GENLOOM_MAX_TRAINING_RUNS (a positive integer), else the default */
+export function maxTrainingRunsFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.GENLOOM_MAX_TRAINING_RUNS);
+  return Number.isInteger(n) && n >= 1 ? n : DEFAULT_MAX_TRAINING_RUNS;
+}
 const GRAPH_FILE_NAMES = ['graph.genloom.json', 'graph.json'];
 
 /** a timestamp usable in a folder name, local time: 2025-01-31T14-05-09 */
@@ -43,7 +59,12 @@ function stamp(d = new Date()): string {
 export async function createRunDir(runsDir: string, doc: GraphDocument): Promise<{ runId: string; runDir: string }> {
   const meta = metaOf(doc);
   const template = slug(str(meta.template) ?? str(meta.title) ?? '', 'graph');
-  await mkdir(runsDir, { recursive: true });
+  try {
+    // says why when the data folder cannot be written (read-only, permissions, a file in the way)
+    await ensureWritableDir(runsDir);
+  } catch (e) {
+    throw new HandlerError(`cannot train: ${errText(e)}`);
+  }
   const base = `${stamp()}-${template}`;
   for (let i = 1; i < 1000; i++) {
     const runId = i === 1 ? base : `${base}-${i}`;
@@ -102,7 +123,10 @@ function trackRun(runId: string, runDir: string, doc: GraphDocument, session: Tr
 }
 
 export class StudioRuns {
+  /** the runs still running (or paused); an ended run is released */
   private readonly runs = new Map<string, RunEntry>();
+  /** the runs that hold a slot: those running and those being started */
+  private slots = 0;
   private disposed = false;
   readonly handlers: TrainingHandlers;
 
@@ -110,46 +134,74 @@ export class StudioRuns {
     private readonly runsDir: string,
     private readonly startSession: TrainingHost,
     private readonly emit: (e: ApiEvent) => void,
+    private readonly maxRuns: number = DEFAULT_MAX_TRAINING_RUNS,
   ) {
     this.handlers = {
       startTraining: (params) => this.start(params),
       pauseTraining: async ({ runId }) => {
         const run = this.runOrThrow(runId);
-        if (run.state === 'running') run.session.pause();
+        if (run?.state === 'running') run.session.pause();
         return {};
       },
       resumeTraining: async ({ runId }) => {
         const run = this.runOrThrow(runId);
-        if (run.state === 'paused') run.session.resume();
+        if (run?.state === 'paused') run.session.resume();
         return {};
       },
       stopTraining: async ({ runId }) => {
         const run = this.runOrThrow(runId);
-        if (run.state !== 'stopped') run.session.stop();
+        if (run && run.state !== 'stopped') run.session.stop();
         return {};
       },
     };
+  }
+
+  /** how many runs are held in memory (running or paused) */
+  get live(): number {
+    return this.runs.size;
   }
 
   private async start(params: MethodParams<'startTraining'>) {
     if (this.disposed) throw new HandlerError('the studio is shutting down');
     const doc = parseOrThrow(params.doc, 'cannot train');
     const program = compileOrThrow(doc, 'cannot train');
-    const { runId, runDir } = await createRunDir(this.runsDir, doc);
-    let session: TrainingSessionLike;
-    try {
-      session = await this.startSession({ ...trainRequestOf(params, doc, runDir), program: programToWire(program) });
-    } catch (e) {
-      throw new HandlerError(`cannot start training: ${errText(e)}`);
+    // taken before the first await, so that a burst of starts cannot pass the limit together
+    if (this.slots >= this.maxRuns) {
+      const n = this.maxRuns;
+      throw new HandlerError(`cannot train: ${n} training run${n === 1 ? ' is' : 's are'} running already (the most at once); stop one or wait for one to end`, {
+        limit: n,
+      });
     }
-    this.runs.set(runId, trackRun(runId, runDir, doc, session, this.emit));
-    return { runId, runDir };
+    this.slots++;
+    let entry: RunEntry;
+    try {
+      const { runId, runDir } = await createRunDir(this.runsDir, doc);
+      let session: TrainingSessionLike;
+      try {
+        session = await this.startSession({ ...trainRequestOf(params, doc, runDir), program: programToWire(program) });
+      } catch (e) {
+        throw new HandlerError(`cannot start training: ${errText(e)}`);
+      }
+      entry = trackRun(runId, runDir, doc, session, this.emit);
+    } catch (e) {
+      this.slots--;
+      throw e;
+    }
+    this.runs.set(entry.runId, entry);
+    // released once it has ended: its slot, and its entry (export reads an ended run from its folder)
+    void entry.done.then(() => {
+      this.runs.delete(entry.runId);
+      this.slots--;
+    });
+    return { runId: entry.runId, runDir: entry.runDir };
   }
 
-  private runOrThrow(runId: string): RunEntry {
+  /** a live run; undefined for one of this studio's folder that has ended (nothing to do); HandlerError for an unknown id */
+  private runOrThrow(runId: string): RunEntry | undefined {
     const run = this.runs.get(runId);
-    if (!run) throw new HandlerError(`no training run "${runId}" in this session`);
-    return run;
+    if (run) return run;
+    if (RUN_ID.test(runId) && !runId.includes('..') && existsSync(join(this.runsDir, runId))) return undefined;
+    throw new HandlerError(`no training run "${runId}" in this session`);
   }
 
   /** a run of this session, or one on disk (a previous session's), with its document */
