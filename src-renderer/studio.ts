@@ -179,6 +179,7 @@ export async function openFile(path?: string): Promise<void> {
     writeLocal(LS_LASTSAVE, { path: res.path, at: Date.now() });
     ui.set({ modal: null });
     toast('success', `Opened ${res.path}`);
+    for (const w of res.warnings ?? []) toast('warning', w.message);
     void refreshRecent();
   } catch (err) {
     toast('error', `Could not open ${path ?? 'the file'}: ${errorMessage(err)}`);
