@@ -12,8 +12,9 @@ import { flow } from './flow';
 import { diffusion } from './diffusion';
 import { flowmatching } from './flowmatching';
 import { ebm } from './ebm';
+import { iwae } from './iwae';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -34,6 +34,8 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'fm-8gaussians': ['denoiser:velocity', 'sampler:euler', 'sampler:heun'],
   'fm-moons': ['density:cnf', 'denoiser:velocity', 'sampler:euler', 'sampler:heun'],
   'ebm-8gaussians': ['energy:energy', 'sampler:langevin', 'sampler:annealed'],
+  'iwae-moons': ['generator:decoder', 'encoder:encoder', 'sampler:sampler'],
+  'iwae-mnist': ['generator:decoder', 'encoder:encoder', 'sampler:sampler'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];

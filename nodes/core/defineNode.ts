@@ -169,7 +169,16 @@ export type EvaluatorDecl =
    */
   | { kind: 'nll'; dist: string; data?: string }
   /** held-out loss terms of this objective; `metric` = the sum of `sum` (e.g. negElbo = recon + kl) */
-  | { kind: 'terms'; metric: string; sum: string[]; report: string[] };
+  | { kind: 'terms'; metric: string; sum: string[]; report: string[] }
+  /**
+   * held-out importance-sampled NLL of a latent-variable objective (Burda et al. 2016, eq. 8):
+   *   -log p(x) ~= -log (1/K) sum_k p(x|z_k) p(z) / q(z_k|x),  z_k ~ q(z|x),
+   * with K = `samples`, on at most `rows` held-out rows. `x`, `q`, `prior` and `px` name the
+   * objective's inputs carrying the observations, the posterior q(z|x), the prior p(z) and
+   * the likelihood p(x|z); the latent that drives the node producing `px` must be a draw
+   * from q (it is replaced by the K fresh draws).
+   */
+  | { kind: 'iwae'; metric: string; samples: number; rows: number; x: string; q: string; prior: string; px: string };
 
 /** structural facts for the compare view and the inspector */
 export interface NodeFacts {

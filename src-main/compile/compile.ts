@@ -6,6 +6,7 @@
 import type { Init, ParamSpec } from '../../nodes/core/ops';
 import { formatShape, type PortShape } from '../../nodes/core/ports';
 import type { OptimizerConfig } from '../../nodes/core/objective';
+import type { EvaluatorDecl } from '../../nodes/core/defineNode';
 import { formatDiagnostic } from '../graph/diagnostics';
 import type { PortRef, ValidatedGraph } from '../graph/validate';
 import { Runner } from './execute';
@@ -45,6 +46,12 @@ export type Evaluator =
   /** `objective`: the node that declared it */
   | { kind: 'nll'; objective: string; dist: PortRef; data: string }
   | { kind: 'terms'; objective: string; metric: string; sum: string[]; report: string[] }
+  /**
+   * importance-sampled held-out NLL (src-main/eval/iwae.ts): the values driving the
+   * objective's x, q, prior and px inputs, and `z`, the latent that drives the node producing
+   * px (a draw from q, replaced by the K = `samples` draws)
+   */
+  | { kind: 'iwae'; objective: string; metric: string; samples: number; rows: number; data: string; x: PortRef; q: PortRef; prior: PortRef; px: PortRef; z: PortRef }
   | { kind: 'samples'; sampler: string; data: string };
 
 export interface Program {
@@ -118,7 +125,8 @@ export function compile(graph: ValidatedGraph): Program {
     });
   const evaluators: Evaluator[] = [];
   const firstData = data[0]?.nodeId;
-  // what each node declares it can be evaluated by (held-out NLL, an objective's loss terms)
+  // what each node declares it can be evaluated by (held-out NLL, an objective's loss terms,
+  // an importance-sampled NLL)
   const objectiveIds = new Set(objectives.map((o) => o.nodeId));
   for (const id of graph.order) {
     const n = graph.nodes.get(id)!;
@@ -129,11 +137,36 @@ export function compile(graph: ValidatedGraph): Program {
         if (dist && x && !evaluators.some((v) => v.kind === 'nll' && v.dist.node === dist.node && v.dist.port === dist.port)) {
           evaluators.push({ kind: 'nll', objective: id, dist, data: x });
         }
+      } else if (e.kind === 'iwae') {
+        const iw = objectiveIds.has(id) ? iwaeRefs(graph, id, e) : undefined;
+        // held-out rows of the data node driving x (else the graph's first)
+        const rowsOf = iw && graph.nodes.get(iw.x.node)!.spec.role === 'data' ? iw.x.node : firstData;
+        if (iw && rowsOf) evaluators.push({ kind: 'iwae', objective: id, metric: e.metric, samples: e.samples, rows: e.rows, data: rowsOf, ...iw });
       } else if (objectiveIds.has(id)) evaluators.push({ kind: 'terms', objective: id, metric: e.metric, sum: e.sum, report: e.report });
     }
   }
   if (firstData) for (const s of samplers) evaluators.push({ kind: 'samples', sampler: s.nodeId, data: firstData });
   return { graph, params, networks, objectives, samplers, data, evaluators };
+}
+
+/**
+ * The refs of an importance-sampling evaluator: the values driving the objective's x, q,
+ * prior and px, and the latent z that drives the producer of px. z must be a draw from q:
+ * an output of the node producing q, or of a node that q drives. Undefined (no evaluator)
+ * when an input is unconnected or no such latent exists.
+ */
+function iwaeRefs(graph: ValidatedGraph, id: string, e: Extract<EvaluatorDecl, { kind: 'iwae' }>): { x: PortRef; q: PortRef; prior: PortRef; px: PortRef; z: PortRef } | undefined {
+  const n = graph.nodes.get(id)!;
+  const [x, q, prior, px] = [n.inputs[e.x], n.inputs[e.q], n.inputs[e.prior], n.inputs[e.px]];
+  if (!x || !q || !prior || !px) return undefined;
+  const producer = graph.nodes.get(px.node)!;
+  const fromQ = (r: PortRef) => r.node === q.node || Object.values(graph.nodes.get(r.node)!.inputs).some((u) => u.node === q.node && u.port === q.port);
+  const latents = Object.entries(producer.inputs).filter(([port, r]) => {
+    const t = producer.spec.inputs[port]?.type;
+    return t?.kind === 'Tensor' && t.semantic === 'latent' && fromQ(r);
+  });
+  if (latents.length !== 1) return undefined;
+  return { x, q, prior, px, z: latents[0]![1] };
 }
 
 const fmtInit = (i: Init) => (i.kind === 'constant' ? `const(${i.value})` : i.kind === 'normal' ? `normal(${i.std})` : i.kind);
@@ -184,7 +217,9 @@ export function programToString(p: Program): string {
         ? `    held-out NLL of ${e.dist.node}.${e.dist.port} on ${e.data}`
         : e.kind === 'terms'
           ? `    held-out ${e.metric} = ${e.sum.join(' + ')} of ${e.objective}`
-          : `    sample metrics of ${e.sampler} against ${e.data}`,
+          : e.kind === 'iwae'
+            ? `    held-out ${e.metric} of ${e.objective}: importance-sampled NLL, K = ${e.samples} draws of ${e.z.node}.${e.z.port} from ${e.q.node}.${e.q.port}, up to ${e.rows} rows of ${e.data}`
+            : `    sample metrics of ${e.sampler} against ${e.data}`,
     );
   }
   return lines.join('\n');
