@@ -13,8 +13,9 @@ import { diffusion } from './diffusion';
 import { flowmatching } from './flowmatching';
 import { ebm } from './ebm';
 import { iwae } from './iwae';
+import { fgan } from './fgan';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -36,6 +36,12 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'ebm-8gaussians': ['energy:energy', 'sampler:langevin', 'sampler:annealed'],
   'iwae-moons': ['generator:decoder', 'encoder:encoder', 'sampler:sampler'],
   'iwae-mnist': ['generator:decoder', 'encoder:encoder', 'sampler:sampler'],
+  'fgan-kl-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'fgan-reversekl-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'fgan-pearson-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'fgan-hellinger-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'fgan-js-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'fgan-gan-8gaussians': ['generator:generator', 'sampler:sampler'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];
