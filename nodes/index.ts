@@ -14,8 +14,10 @@ import { flowmatching } from './flowmatching';
 import { ebm } from './ebm';
 import { iwae } from './iwae';
 import { fgan } from './fgan';
+import { gsn } from './gsn';
+import { score } from './score';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -42,6 +42,8 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'fgan-hellinger-8gaussians': ['generator:generator', 'sampler:sampler'],
   'fgan-js-8gaussians': ['generator:generator', 'sampler:sampler'],
   'fgan-gan-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'gsn-moons': ['sampler:chain'],
+  'ncsn-swissroll': ['sampler:langevin', 'sampler:annealed'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];
