@@ -16,8 +16,9 @@ import { iwae } from './iwae';
 import { fgan } from './fgan';
 import { gsn } from './gsn';
 import { score } from './score';
+import { wgan } from './wgan';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -44,6 +44,10 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'fgan-gan-8gaussians': ['generator:generator', 'sampler:sampler'],
   'gsn-moons': ['sampler:chain'],
   'ncsn-swissroll': ['sampler:langevin', 'sampler:annealed'],
+  'wgangp-ring8': ['generator:generator', 'sampler:sampler'],
+  'wgangp-grid25': ['generator:generator', 'sampler:sampler'],
+  'wgangp-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'wgan-8gaussians': ['generator:generator', 'sampler:sampler'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];

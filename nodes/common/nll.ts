@@ -24,7 +24,9 @@ export const nll = defineNode({
   fixture: { inputs: { x: { kind: 'Tensor', shape: [3] }, dist: { kind: 'Dist', event: [3] } } },
   exports: [{ kind: 'density', input: 'dist' }],
   evaluators: [{ kind: 'nll', dist: 'dist', data: 'x' }],
-  describe: () => ({ likelihood: { kind: 'exact', text: 'exact log-likelihood (change of variables), trained by maximum likelihood' } }),
+  describe: () => ({
+    divergence: 'KL(p_data || p_theta): maximum likelihood, exactly',
+    likelihood: { kind: 'exact', text: 'exact log-likelihood (change of variables), trained by maximum likelihood' } }),
   infer(shapes) {
     expectSame('dist', distEvent(shapes, 'dist'), tensorShape(shapes, 'x'), 'the model must be over the data space');
     return { loss: { kind: 'Loss' } };

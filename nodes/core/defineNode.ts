@@ -186,6 +186,8 @@ export interface NodeFacts {
   latent?: { text: string; rank: number };
   /** the likelihood an objective gives (exact beats bound beats none) */
   likelihood?: { kind: 'exact' | 'bound' | 'none'; text: string };
+  /** what an objective minimises between the data and the model, in words (the compare view) */
+  divergence?: string;
   /** a sampler's cost: network evaluations per sample (undefined when unknown) */
   sampler?: { calls: number | undefined; text: string };
 }

@@ -22,7 +22,9 @@ export const epsilonMse = defineNode({
   },
   ui: OBJECTIVE_UI,
   fixture: { inputs: { pred: { kind: 'Tensor', shape: [3] }, target: { kind: 'Tensor', shape: [3] } } },
-  describe: () => ({ likelihood: { kind: 'bound', text: 'no exact likelihood: a reweighted variational bound, trained as noise regression' } }),
+  describe: () => ({
+    divergence: 'KL(p_data || p_theta) through the variational bound of the reverse chain, with the per-step weights dropped (noise regression)',
+    likelihood: { kind: 'bound', text: 'no exact likelihood: a reweighted variational bound, trained as noise regression' } }),
   infer(shapes) {
     expectSame('pred', tensorShape(shapes, 'pred'), tensorShape(shapes, 'target'), 'the prediction must match the noise');
     return { loss: { kind: 'Loss' } };

@@ -36,7 +36,9 @@ export const contrastiveEnergy = defineNode({
   fixture: {
     inputs: { energy: { kind: 'Fn', in: [2], out: [1], timeConditioned: false }, data: { kind: 'Tensor', shape: [2] }, negatives: { kind: 'Tensor', shape: [2] } },
   },
-  describe: () => ({ likelihood: { kind: 'none', text: 'unnormalised: log p = -E(x) - log Z with Z intractable; trained by contrastive divergence' } }),
+  describe: () => ({
+    divergence: 'KL(p_data || p_theta): maximum likelihood, its gradient estimated with MCMC negatives',
+    likelihood: { kind: 'none', text: 'unnormalised: log p = -E(x) - log Z with Z intractable; trained by contrastive divergence' } }),
   infer(shapes) {
     const f = shapes.energy;
     if (!f) throw new InferError('energy', 'connect the energy network', 'bad-input');

@@ -26,6 +26,7 @@ const TABLE_LATEX =
   ' \\end{array}';
 
 const facts = (d: Divergence): NodeFacts => ({
+  divergence: `${DIVERGENCE_TABLE[d].label}, through its Fenchel-dual variational bound`,
   likelihood: { kind: 'none', text: `no likelihood: an implicit model trained adversarially (f-GAN) to minimise ${DIVERGENCE_TABLE[d].label}, estimated by the critic's variational bound` },
 });
 

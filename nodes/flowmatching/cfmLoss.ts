@@ -28,6 +28,7 @@ export const cfmLoss = defineNode({
   fixture: { inputs: { pred: { kind: 'Tensor', shape: [3] }, target: { kind: 'Tensor', shape: [3] } } },
   ui: OBJECTIVE_UI,
   describe: () => ({
+    divergence: 'none directly: least squares onto the conditional velocity, whose minimiser is the marginal field carrying the noise to the data',
     likelihood: { kind: 'exact', text: 'exact log-likelihood by the ODE with the divergence (a CNF); trained by velocity regression, not by maximum likelihood' },
   }),
   infer(shapes) {

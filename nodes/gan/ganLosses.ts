@@ -7,6 +7,12 @@ import { LOSS_OUT, objectiveFields, tensorShape, OBJECTIVE_UI } from '../core/ob
  *   min_G max_D  E_data[log D(x)] + E_z[log(1 - D(G(z)))],  D = sigmoid(logit)
  * With logits l: -log D = softplus(-l), -log(1 - D) = softplus(l).
  */
+/** the minimax game's divergence at the optimal critic (Goodfellow et al. 2014, Theorem 1) */
+const GAN_FACTS = {
+  divergence: 'the Jensen-Shannon divergence (2 JS(p_data || p_g) - log 4 at the optimal critic)',
+  likelihood: { kind: 'none', text: 'no likelihood at all: trained adversarially, an implicit model' },
+} as const;
+
 export const ganCritic = defineNode({
   type: 'loss.ganCritic',
   version: 1,
@@ -27,7 +33,7 @@ export const ganCritic = defineNode({
   ui: OBJECTIVE_UI,
   fixture: { inputs: { realLogit: { kind: 'Tensor', shape: [1] }, fakeLogit: { kind: 'Tensor', shape: [1] } } },
   defaultTrains: { only: ['critic'] },
-  describe: () => ({ likelihood: { kind: 'none', text: 'no likelihood at all: trained adversarially, an implicit model' } }),
+  describe: () => GAN_FACTS,
   infer(shapes) {
     tensorShape(shapes, 'realLogit');
     tensorShape(shapes, 'fakeLogit');
@@ -59,7 +65,7 @@ export const ganGenerator = defineNode({
   ui: OBJECTIVE_UI,
   fixture: { inputs: { fakeLogit: { kind: 'Tensor', shape: [1] } } },
   defaultTrains: { except: ['critic'] },
-  describe: () => ({ likelihood: { kind: 'none', text: 'no likelihood at all: trained adversarially, an implicit model' } }),
+  describe: () => GAN_FACTS,
   infer(shapes) {
     tensorShape(shapes, 'fakeLogit');
     return { loss: { kind: 'Loss' } };

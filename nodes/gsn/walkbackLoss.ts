@@ -62,6 +62,7 @@ export const walkbackLoss = defineNode({
   },
   evaluators: [{ kind: 'terms', metric: 'walkback', sum: ['walkback'], report: ['recon'] }],
   describe: (p) => ({
+    divergence: 'KL(P(x) P(x~ | x) || the learned reconstruction P_theta(x | x~)): maximum likelihood of the denoising transition, whose chain then samples the data',
     likelihood: {
       kind: 'none',
       text: `implicit: the model is the stationary law of a learned Markov chain; it is trained on -log P(x | x~) over ${p.walkback} walkback step${p.walkback === 1 ? '' : 's'}, a conditional likelihood, not log p(x)`,

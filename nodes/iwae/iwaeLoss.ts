@@ -74,7 +74,9 @@ export const iwaeLoss = defineNode({
     inputs: { x: { kind: 'Tensor', shape: [3] }, q: { kind: 'Dist', event: [2] }, prior: { kind: 'Dist', event: [2] }, px: { kind: 'Dist', event: [3] }, z: { kind: 'Tensor', shape: [1, 2] } },
   },
   evaluators: [{ kind: 'terms', metric: 'negIwae', sum: ['loss'], report: ['recon', 'kl'] }, IWAE_NLL],
-  describe: () => ({ likelihood: { kind: 'bound', text: 'a lower bound on the log-likelihood, tighter than the ELBO and tightening with K (the IWAE bound)' } }),
+  describe: () => ({
+    divergence: 'KL(p_data || p_theta) through the K-sample importance-weighted bound',
+    likelihood: { kind: 'bound', text: 'a lower bound on the log-likelihood, tighter than the ELBO and tightening with K (the IWAE bound)' } }),
   infer(shapes) {
     const x = tensorShape(shapes, 'x');
     const q = distEvent(shapes, 'q');

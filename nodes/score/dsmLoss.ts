@@ -8,6 +8,7 @@ import { levels, scoreFn } from './scoreShapes';
 import { sigmasOf } from './sigmas';
 
 export const SCORE_FACTS = {
+  divergence: 'the Fisher divergence E ||s_theta(x, sigma) - grad_x log p_sigma(x)||^2 at every noise level sigma',
   latent: { text: 'no latent variable: a score field grad_x log p_sigma(x) over data space', rank: 0 },
   likelihood: { kind: 'none', text: 'no likelihood: the model is a score (the gradient of a log-density), never the density itself' },
 } as const;

@@ -44,7 +44,9 @@ export const elbo = defineNode({
   ui: OBJECTIVE_UI,
   fixture: { inputs: { x: { kind: 'Tensor', shape: [3] }, q: { kind: 'Dist', event: [2] }, prior: { kind: 'Dist', event: [2] }, px: { kind: 'Dist', event: [3] }, z: { kind: 'Tensor', shape: [2] } } },
   evaluators: [{ kind: 'terms', metric: 'negElbo', sum: ['recon', 'kl'], report: ['recon', 'kl'] }, IWAE_NLL],
-  describe: () => ({ likelihood: { kind: 'bound', text: 'a lower bound on the log-likelihood (the ELBO), not the exact value' } }),
+  describe: () => ({
+    divergence: 'KL(p_data || p_theta) through the ELBO, whose gap is KL(q(z | x) || p(z | x))',
+    likelihood: { kind: 'bound', text: 'a lower bound on the log-likelihood (the ELBO), not the exact value' } }),
   infer(shapes) {
     const x = tensorShape(shapes, 'x');
     const q = distEvent(shapes, 'q');

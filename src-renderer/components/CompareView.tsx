@@ -63,6 +63,9 @@ function Facts({ a }: { a: Analysis }) {
         <b>Adversarial:</b> {a.adversarial ? 'yes' : 'no'}
       </li>
       <li>
+        <b>Minimises:</b> {a.divergences.length ? a.divergences.join('; ') : 'not stated'}
+      </li>
+      <li>
         <b>Latent:</b> {a.latent.text}
       </li>
       <li>

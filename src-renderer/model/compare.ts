@@ -1,7 +1,7 @@
 /**
  * Structural summary of a graph for the compare view, computed from validation: which
- * objectives train which networks, latent variables, exact likelihood, adversarial
- * training, sampler cost.
+ * objectives train which networks, the divergence each minimises, latent variables, exact
+ * likelihood, adversarial training, sampler cost.
  */
 import type { GraphDocument } from '../../src-main/document/schema';
 import type { NodeFacts } from '../../nodes/core/defineNode';
@@ -13,6 +13,8 @@ export interface Analysis {
   objectives: { id: string; title: string; trains: string[]; stepsPerRound: number; order: number }[];
   networks: string[];
   latent: { has: boolean; text: string };
+  /** what the objectives minimise, one entry per distinct divergence, in objective order */
+  divergences: string[];
   likelihood: { kind: 'exact' | 'bound' | 'none'; text: string };
   adversarial: boolean;
   samplers: { id: string; title: string; calls: number | undefined; text: string }[];
@@ -52,6 +54,8 @@ export function analyze(doc: GraphDocument): Analysis {
   const latentFact = facts.map((f) => f.facts.latent).filter((l) => l !== undefined).sort((a, b) => b.rank - a.rank)[0];
   const latent: Analysis['latent'] = latentFact ? { has: true, text: latentFact.text } : { has: false, text: 'no latent variable' };
 
+  const divergences = [...new Set(objectives.map((o) => facts.find((f) => f.id === o.id)?.facts.divergence).filter((d): d is string => d !== undefined))];
+
   const hasObjective = facts.some((f) => f.spec?.role === 'objective');
   const likelihood: Analysis['likelihood'] = facts
     .map((f) => f.facts.likelihood)
@@ -71,6 +75,7 @@ export function analyze(doc: GraphDocument): Analysis {
     objectives,
     networks,
     latent,
+    divergences,
     likelihood,
     adversarial,
     samplers: samplerInfo,
@@ -97,6 +102,9 @@ export function compareSummary(a: Analysis, b: Analysis): string[] {
     out.push(`${adv} is adversarial: a critic and a generator optimise opposing objectives; ${non} minimises a single consistent loss.`);
   } else if (a.adversarial) out.push('Both are adversarial.');
   else out.push('Neither is adversarial.');
+  const div = (x: Analysis) => (x.divergences.length ? x.divergences.join('; ') : 'not stated');
+  if (div(a) === div(b)) out.push(`Both minimise the same divergence: ${div(a)}.`);
+  else out.push(`Divergence minimised. ${A}: ${div(a)}. ${B}: ${div(b)}.`);
   if (a.latent.text === b.latent.text) out.push(`Latent structure is the same kind: ${a.latent.text}.`);
   else out.push(`Latent variables. ${A}: ${a.latent.text}. ${B}: ${b.latent.text}.`);
   if (a.likelihood.kind === b.likelihood.kind) out.push(`Likelihood: both ${a.likelihood.kind === 'exact' ? 'give the exact likelihood' : a.likelihood.kind === 'bound' ? 'give only a bound on the likelihood' : 'have no tractable likelihood'}.`);

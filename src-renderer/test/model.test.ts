@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../../src-main/document/schema';
 import { addNode, connect, copySelection, deleteSelection, groupSelection, paste, renameNode, setParam, ungroupSelection } from '../model/actions';
-import { analyze, compareSummary } from '../model/compare';
+import { analyze, compareSummary, describeObjectives } from '../model/compare';
 import { searchSpecs, specsByFamily } from '../model/registry';
 import { EditorStore, edgeId, emptyDocument, structureOf } from '../model/store';
 import { TrainingStore } from '../model/training';
@@ -163,11 +163,35 @@ describe('compare', () => {
     expect(text).toMatch(/1000× more network calls/);
     expect(compareSummary(vae, gan).join('\n')).toMatch(/GAN on eight Gaussians is adversarial/);
   });
+
+  it('names the divergence each template minimises, and which player each objective trains', () => {
+    for (const g of specsByFamily()) {
+      for (const t of g.family.templates) {
+        const a = analyze(template(t.name));
+        expect(a.errors, t.name).toBe(0);
+        expect(a.divergences.length, `${t.name}: every objective states what it minimises`).toBeGreaterThan(0);
+      }
+    }
+    const gan = analyze(template('gan-8gaussians'));
+    const wgan = analyze(template('wgangp-ring8'));
+    const kl = analyze(template('fgan-kl-8gaussians'));
+    const vae = analyze(template('vae-moons'));
+    const iwae = analyze(template('iwae-moons'));
+    const ncsn = analyze(template('ncsn-swissroll'));
+    expect(gan.divergences).toEqual([expect.stringMatching(/Jensen-Shannon/)]);
+    expect(wgan.divergences).toEqual([expect.stringMatching(/Wasserstein-1/)]);
+    expect(kl.divergences).toEqual([expect.stringMatching(/Kullback-Leibler divergence KL\(p_data \|\| p_g\)/)]);
+    expect(ncsn.divergences).toEqual([expect.stringMatching(/Fisher divergence/)]);
+    expect(compareSummary(gan, wgan).join('\n')).toMatch(/Divergence minimised\. GAN on eight Gaussians: the Jensen-Shannon.*WGAN-GP[^:]*: the Wasserstein-1/);
+    expect(compareSummary(vae, iwae).join('\n')).toMatch(/Divergence minimised\..*through the ELBO.*importance-weighted bound/);
+    expect(describeObjectives(wgan)).toMatch(/WGAN-GP critic loss \(criticLoss\) trains critic ×5 per round, then WGAN generator loss \(generatorLoss\) trains generator/);
+    expect(compareSummary(vae, vae).join('\n')).toMatch(/Both minimise the same divergence: KL\(p_data/);
+  });
 });
 
 describe('registry', () => {
   it('groups the palette by family and searches', () => {
-    expect(specsByFamily().map((g) => g.family.id)).toEqual(['common', 'vae', 'gan', 'flow', 'diffusion', 'flowmatching', 'ebm', 'iwae', 'fgan', 'gsn', 'score']);
+    expect(specsByFamily().map((g) => g.family.id)).toEqual(['common', 'vae', 'gan', 'flow', 'diffusion', 'flowmatching', 'ebm', 'iwae', 'fgan', 'gsn', 'score', 'wgan']);
     expect(searchSpecs('mlp')[0]!.type).toBe('network.mlp');
     expect(searchSpecs('ddim')[0]!.type).toBe('sampler.ddim');
   });
