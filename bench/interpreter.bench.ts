@@ -1,6 +1,7 @@
 /** `npm run bench`: speed ratios taken side by side in one run. */
 import { initBackend } from '../src-main/runtime/backend';
 import { benchInterpreter } from './interpreterOverhead';
+import { benchMatMulGrad } from './matMulGrad';
 
 const { backend } = await initBackend((process.env.GENLOOM_BACKEND as never) || undefined);
 console.log(`backend: ${backend}`);
@@ -10,6 +11,10 @@ console.log('\ninterpreter overhead (DDPM denoiser training step, batch 256, med
 console.log(`  hand-written tfjs  ${interp.handMs.toFixed(2)} ms/step`);
 console.log(`  compiled program   ${interp.compiledMs.toFixed(2)} ms/step`);
 console.log(`  ratio              ${interp.ratio.toFixed(3)}x   (bar: <= 1.15x) ${interp.ratio <= 1.15 ? 'PASS' : 'FAIL'}`);
+
+const mm = benchMatMulGrad(['vae-mnist', 'vae-moons', 'gan-8gaussians', 'realnvp-moons', 'ddpm-swissroll']);
+console.log(`\nmatMul gradient: explicit transposes against tfjs's transposed kernels (training step, median of 5 rounds x 10 steps)`);
+for (const r of mm) console.log(`  ${r.template.padEnd(16)} ${r.fastMs.toFixed(2)} ms/step against ${r.tfjsMs.toFixed(2)}: ${r.speedup.toFixed(2)}x faster`);
 
 try {
   const mod = await import('../src-main/export/samplerBench');

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BACKENDS, initBackend } from './backend';
 import { TfjsOps } from './TfjsOps';
-import { tfjsGradients } from './tfjsGradients';
+import { batchMatMulGrad, matMulT, tfjsGradients } from './tfjsGradients';
 
 type T = tf.Tensor;
 type In = { v: number[]; s: number[] };
@@ -623,5 +623,56 @@ describe.each(['wasm', 'cpu'])('TfjsOps on %s', (backend) => {
     expect(last).toBeLessThan(first * 0.7);
     tf.dispose([w1, w2, x]);
     opt.dispose();
+  });
+});
+
+describe('the matMul gradient (explicit transposes on wasm)', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('is the registered BatchMatMul gradient', () => {
+    expect(tf.getGradient('BatchMatMul')).toBe(batchMatMulGrad);
+  });
+
+  // [a shape, b shape, transposeA, transposeB]
+  const CASES: [number[], number[], boolean, boolean][] = [
+    [[5, 3], [3, 4], false, false],
+    [[5, 3], [4, 3], false, true],
+    [[3, 5], [3, 4], true, false],
+    [[3, 5], [4, 3], true, true],
+    [[2, 5, 3], [2, 3, 4], false, false],
+    [[2, 3, 5], [2, 4, 3], true, true],
+  ];
+  /** d/dA and d/dB of sum(matMul(A, B) * R) with random A, B, R */
+  const grads = (c: (typeof CASES)[number]) =>
+    tf.tidy(() => {
+      const [sa, sb, ta, tb] = c;
+      const a = tf.tensor(rand(sa.reduce((x, y) => x * y, 1), 1), sa);
+      const b = tf.tensor(rand(sb.reduce((x, y) => x * y, 1), 2), sb);
+      const y = tf.matMul(a, b, ta, tb);
+      const r = tf.tensor(rand(y.size, 3), y.shape);
+      return tf.grads((u: T, v: T) => tf.sum(tf.mul(tf.matMul(u, v, ta, tb), r)))([a, b]).map(vals);
+    });
+
+  it.each(CASES.map((c) => [JSON.stringify(c), c] as const))('%s: equals the gradient with transposed matMul kernels (the cpu backend)', async (_n, c) => {
+    expect(tf.getBackend()).toBe('wasm');
+    const got = grads(c);
+    const ref = await onBackend('cpu', () => grads(c));
+    for (let k = 0; k < 2; k++) expectClose(got[k]!, ref[k]!, 1e-4, 1e-4);
+  });
+
+  it('matMulT makes the transposes explicit on wasm only, with the same values', async () => {
+    const a = tf.tensor(rand(12, 4), [3, 4]);
+    const b = tf.tensor(rand(20, 5), [5, 4]);
+    const want = vals(tf.matMul(a, b, false, true));
+    expectClose(vals(matMulT(a, b, false, true)), want);
+    const kernels: string[] = [];
+    const profile = await tf.profile(() => matMulT(a, b, false, true));
+    kernels.push(...profile.kernels.map((k) => k.name));
+    expect(kernels).toEqual(['Transpose', 'BatchMatMul']);
+    const onCpu = await onBackend('cpu', async () => (await tf.profile(() => matMulT(a, b, false, true))).kernels.map((k) => k.name));
+    expect(onCpu).toEqual(['BatchMatMul']);
+    tf.dispose([a, b]);
   });
 });

@@ -15,6 +15,12 @@
  * Minimum and BatchMatMul return the gradient in the broadcast output's shape instead of
  * summing it back to the input's ("The gradient of input 'b' has shape ..."). The
  * broadcasting variants below reduce it themselves.
+ *
+ * The matMul gradient dA = dY B^T, dB = A^T dY is a matMul with transposeA or transposeB,
+ * which the wasm backend runs 2-30x slower than an explicit transpose followed by a plain
+ * matMul (bench/interpreter.bench.ts, "matMul gradient"); the cpu backend runs both about
+ * equally. `matMulT` takes the fast form on wasm, and the BatchMatMul gradient is
+ * registered again with it (every tf.matMul under a tape, hence every dense layer).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -174,6 +180,46 @@ const maximum = minMax(true);
 /** tf.minimum with a gradient that is correct under broadcasting. */
 const minimum = minMax(false);
 
+/** the backends on which an explicit transpose then a plain matMul beats the transposed matMul kernel */
+const EXPLICIT_TRANSPOSE = new Set(['wasm']);
+
+/** x with its last two axes swapped */
+function swapLast(x: T): T {
+  const r = x.rank;
+  if (r === 2) return tf.transpose(x);
+  const perm = Array.from({ length: r }, (_, i) => i);
+  perm[r - 2] = r - 1;
+  perm[r - 1] = r - 2;
+  return tf.transpose(x, perm);
+}
+
+/** tf.matMul(a, b, transposeA, transposeB), with the transposes made explicit where that is faster */
+export function matMulT(a: T, b: T, transposeA: boolean, transposeB: boolean): T {
+  if (!(transposeA || transposeB) || !EXPLICIT_TRANSPOSE.has(tf.getBackend())) return tf.matMul(a, b, transposeA, transposeB);
+  return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b);
+}
+
+/**
+ * The BatchMatMul gradient of tfjs (gradients/BatchMatMul_grad.ts), with matMulT: the same
+ * products, so the same values; second-order gradients go through transpose and matMul.
+ */
+export const batchMatMulGrad: tf.GradConfig = {
+  kernelName: 'BatchMatMul',
+  inputsToSave: ['a', 'b'],
+  gradFunc: (dy, saved, attrs) => {
+    const [a, b] = saved as [T, T];
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const g = dy as T;
+    if (!transposeA && !transposeB) return { a: () => matMulT(g, b, false, true), b: () => matMulT(a, g, true, false) };
+    if (!transposeA && transposeB) return { a: () => matMulT(g, b, false, false), b: () => matMulT(g, a, true, false) };
+    if (transposeA && !transposeB) return { a: () => matMulT(b, g, false, true), b: () => matMulT(a, g, false, false) };
+    return { a: () => matMulT(b, g, true, true), b: () => matMulT(g, a, true, true) };
+  },
+};
+/** tfjs's own BatchMatMul gradient (transposed matMul kernels), kept for the speed bench */
+export const tfjsBatchMatMulGrad: tf.GradConfig | undefined = tf.getGradient('BatchMatMul');
+tf.registerGradient(batchMatMulGrad);
+
 /** tf.matMul with broadcast batch dimensions and a correct gradient. */
 const matMul = tf.customGrad((...args: Array<T | tf.GradSaveFunc>) => {
   const [a, b, save] = args as [T, T, tf.GradSaveFunc];
@@ -182,7 +228,7 @@ const matMul = tf.customGrad((...args: Array<T | tf.GradSaveFunc>) => {
     value: tf.matMul(a, b),
     gradFunc: (dy: T, saved: T[]): T[] => {
       const [sa, sb] = saved;
-      return [reduceTo(tf.matMul(dy, sb, false, true), sa.shape), reduceTo(tf.matMul(sa, dy, true, false), sb.shape)];
+      return [reduceTo(matMulT(dy, sb, false, true), sa.shape), reduceTo(matMulT(sa, dy, true, false), sb.shape)];
     },
   };
 }) as (a: T, b: T) => T;
