@@ -18,6 +18,7 @@ import {
   type Params,
   type Result,
   type StudioApi,
+  TOKEN_PARAM,
 } from '../src-main/api/contract';
 
 export class ApiCallError extends Error {
@@ -288,12 +289,48 @@ export function apiToken(loc: Location = location): string {
   }
 }
 
+/**
+ * Takes the token out of the address bar (and so out of the history and of what is copied
+ * or shared) once it has been read: history.replaceState with the same path, other query
+ * parameters and hash. Only when the tab remembers the token (sessionStorage), so that a
+ * reload still connects. Returns whether the address was changed.
+ */
+export function removeTokenFromAddress(
+  loc: Pick<Location, 'href'> = location,
+  hist: Pick<History, 'replaceState' | 'state'> = history,
+  remembered: (token: string) => boolean = (t) => {
+    try {
+      return sessionStorage.getItem('genloom.token') === t;
+    } catch {
+      return false;
+    }
+  },
+): boolean {
+  let url: URL;
+  try {
+    url = new URL(loc.href);
+  } catch {
+    return false;
+  }
+  const token = url.searchParams.get(TOKEN_PARAM);
+  if (token === null || !remembered(token)) return false;
+  url.searchParams.delete(TOKEN_PARAM);
+  try {
+    hist.replaceState(hist.state, '', `${url.pathname}${url.search}${url.hash}`);
+  } catch {
+    return false;
+  }
+  return true;
+}
+
 export function createApi(): StudioClient {
   if (typeof window !== 'undefined' && window.genloom && typeof window.genloom.call === 'function') {
     return new BridgeClient(window.genloom);
   }
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-  return new WebSocketClient(`${scheme}://${location.host}/api?token=${encodeURIComponent(apiToken())}`);
+  const token = apiToken();
+  removeTokenFromAddress();
+  return new WebSocketClient(`${scheme}://${location.host}/api?token=${encodeURIComponent(token)}`);
 }
 
 let instance: StudioClient | undefined;

@@ -159,6 +159,21 @@ export async function refreshRecent(): Promise<void> {
   }
 }
 
+/**
+ * The file handles the host gave for files outside its data folder (picked through a
+ * dialog): the real path shown in the studio -> the reference the host accepts for it.
+ */
+const fileHandles = new Map<string, string>();
+
+/** what to send the host for a file: its handle when there is one, else the path */
+export function fileRef(path: string): string {
+  return fileHandles.get(path) ?? path;
+}
+
+function rememberHandle(res: { path: string; handle?: string }): void {
+  if (res.handle) fileHandles.set(res.path, res.handle);
+}
+
 export async function openFile(path?: string): Promise<void> {
   const { api: client, ui } = studio();
   if (!path && client.transport === 'websocket') {
@@ -168,8 +183,9 @@ export async function openFile(path?: string): Promise<void> {
   }
   if (!confirmDiscard('Open another file')) return;
   try {
-    const res = await client.call('openFile', path ? { path } : {});
+    const res = await client.call('openFile', path ? { path: fileRef(path) } : {});
     if (!res) return;
+    rememberHandle(res);
     const d = asDocument(res.doc);
     if (!d.doc) {
       toast('error', `${res.path} is not a Genloom graph: ${d.error}`);
@@ -199,8 +215,9 @@ export async function saveFile(opts: { saveAs?: boolean; path?: string } = {}): 
   const revision = editor.getState().revision;
   const doc = editor.getState().doc;
   try {
-    const res = await client.call('saveFile', path ? { path, doc, saveAs: false } : { doc, saveAs: true });
+    const res = await client.call('saveFile', path ? { path: fileRef(path), doc, saveAs: false } : { doc, saveAs: true });
     if (!res) return false;
+    rememberHandle(res);
     path = res.path;
     editor.markSaved(path, revision);
     writeLocal(LS_LASTSAVE, { path, at: Date.now() });
@@ -284,6 +301,7 @@ export async function restoreOnStart(): Promise<void> {
   if (lastSave?.path) {
     try {
       const res = await client.call('openFile', { path: lastSave.path });
+      if (res) rememberHandle(res);
       const d = res && asDocument(res.doc);
       if (res && d?.doc) studio().editor.load(d.doc, { filePath: res.path });
     } catch {
@@ -338,7 +356,9 @@ export async function startTraining(steps: number, seed: number): Promise<void> 
     // short runs report samples more often, so the plots move from the start
     const sampleEvery = Math.max(20, Math.min(250, Math.round(steps / 10)));
     const logEvery = Math.max(1, Math.min(10, Math.round(steps / 100)));
-    const r = await client.call('startTraining', { doc, steps, seed, sampleEvery, logEvery });
+    const filePath = editor.getState().filePath;
+    // relative CSV paths resolve against the graph's folder
+    const r = await client.call('startTraining', { doc, steps, seed, sampleEvery, logEvery, ...(filePath && { path: fileRef(filePath) }) });
     training.started(r.runId, r.runDir);
     setStatus(`Training run ${r.runId} started`);
   } catch (err) {

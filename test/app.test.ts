@@ -194,7 +194,9 @@ describe('handlers', () => {
     const a = await loadTemplate('vae-moons');
     const b = await loadTemplate('realnvp-moons');
     const pa = (await handlers.saveFile({ doc: a, saveAs: false }))!.path;
-    const pb = (await handlers.saveFile({ doc: b, path: 'flows/../nvp.genloom.json', saveAs: false }))!.path;
+    // '..' is refused (studio/confine.ts); a relative path lands in graphs/
+    await expect(handlers.saveFile({ doc: b, path: 'flows/../nvp.genloom.json', saveAs: false })).rejects.toThrow(/'\.\.'/);
+    const pb = (await handlers.saveFile({ doc: b, path: 'nvp.genloom.json', saveAs: false }))!.path;
     expect(pb).toBe(join(dataDir, 'graphs', 'nvp.genloom.json'));
     await handlers.openFile({ path: pa });
     const again = createStudio({ dataDir }).handlers;
@@ -233,7 +235,8 @@ describe('handlers', () => {
       },
     });
     const doc = await loadTemplate('vae-moons');
-    expect(await handlers.saveFile({ doc, saveAs: true })).toEqual({ path: target });
+    // a file outside graphs/ that the dialog returned comes with a handle for the next save
+    expect(await handlers.saveFile({ doc, saveAs: true })).toEqual({ path: target, handle: expect.stringMatching(/^handle:[0-9a-f]{32}$/) });
     expect(picked[0]).toBe(join(dataDir, 'graphs', 'VAE-on-two-moons.genloom.json'));
     expect(await handlers.saveFile({ doc, saveAs: true })).toBeNull();
     expect(await handlers.openFile({})).toBeNull();

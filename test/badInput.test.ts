@@ -65,8 +65,10 @@ describe('misspelt params and long error lists', () => {
 
   it('the studio: openFile says which params of the file were ignored', async () => {
     const { createStudio } = await import('../src-main/app/handlers');
+    // the studio opens files of its data folder (or picked through a dialog): graphs/ here
+    mkdirSync(join(dir, 'studio', 'graphs'), { recursive: true });
     const g = file(
-      'typo.genloom.json',
+      join('studio', 'graphs', 'typo.genloom.json'),
       vae((d) => (d.nodes.find((n: any) => n.id === 'encoder').params.latnetDim = 3)),
     );
     const studio = createStudio({ dataDir: join(dir, 'studio') });

@@ -38,6 +38,15 @@ export const NO_ID = -1;
 export const WS_PATH = '/api';
 export const TOKEN_PARAM = 'token';
 
+/**
+ * A file reference: a file handle ("handle:" + 32 hex digits) the host handed out for a
+ * file the user picked through a dialog, or a path inside the studio's data folder
+ * (relative paths resolve against dataDir/graphs; '..' is refused; symlinks that lead out
+ * of the folder are refused). Files outside the data folder are reached through handles
+ * only (and files picked through a dialog in an earlier session, which the host remembers).
+ */
+const FileRef = z.string().min(1).max(4096);
+
 const Diagnostic = z.object({
   code: z.string(),
   severity: z.enum(['error', 'warning']),
@@ -68,16 +77,24 @@ export const Methods = {
   },
   /** `warnings`: what the file holds that was ignored on reading it (a misspelt param: 'unknown-param') */
   openFile: {
-    params: z.object({ path: z.string().optional() }),
+    /** `path`: a file reference; absent: the native open dialog (Electron) */
+    params: z.object({ path: FileRef.optional() }),
     result: z
       .object({
+        /** the file's real path (for display and the recent list) */
         path: z.string(),
+        /** for a file outside dataDir/graphs: the reference to send to saveFile instead of the path */
+        handle: z.string().optional(),
         doc: z.unknown(),
         warnings: z.array(z.object({ code: z.string(), path: z.string(), message: z.string(), nodeId: z.string().optional() })).optional(),
       })
       .nullable(),
   },
-  saveFile: { params: z.object({ path: z.string().optional(), doc: z.unknown(), saveAs: z.boolean().default(false) }), result: z.object({ path: z.string() }).nullable() },
+  /** `path`: a file reference (writable: a handle with write access, or a path inside dataDir/graphs); absent or saveAs: the dialog, else dataDir/graphs/<title>.genloom.json */
+  saveFile: {
+    params: z.object({ path: FileRef.optional(), doc: z.unknown(), saveAs: z.boolean().default(false) }),
+    result: z.object({ path: z.string(), handle: z.string().optional() }).nullable(),
+  },
   recentFiles: { params: z.object({}), result: z.array(z.string()) },
   /** autosave slot: written every few seconds, offered back after a crash */
   autosave: { params: z.object({ doc: z.unknown() }), result: z.object({ savedAt: z.number() }) },
@@ -93,6 +110,8 @@ export const Methods = {
       logEvery: z.number().int().min(1).optional(),
       sampleEvery: z.number().int().min(1).optional(),
       checkpointEvery: z.number().int().min(1).optional(),
+      /** the graph's file (a file reference): relative CSV paths resolve against its folder (default: dataDir/graphs) */
+      path: FileRef.optional(),
     }),
     result: z.object({ runId: z.string(), runDir: z.string() }),
   },
@@ -101,10 +120,15 @@ export const Methods = {
   stopTraining: { params: z.object({ runId: z.string() }), result: z.object({}) },
   /** export targets available for a finished or running run */
   exportTargets: { params: z.object({ runId: z.string() }), result: z.array(z.object({ id: z.string(), kind: z.string(), nodeId: z.string(), description: z.string() })) },
+  /** `path`: a file reference ending in .onnx (relative: against the run's folder); default <run>/export/<target>.onnx */
   exportOnnx: {
-    params: z.object({ runId: z.string(), target: z.string(), noise: z.enum(['internal', 'inputs']).default('internal'), path: z.string().optional() }),
+    params: z.object({ runId: z.string(), target: z.string(), noise: z.enum(['internal', 'inputs']).default('internal'), path: FileRef.optional() }),
     result: z.object({ path: z.string(), bytes: z.number(), parity: z.unknown() }),
   },
+  /** web mode: a CSV file the user picked in the browser, stored in dataDir/datasets/; `path` goes into the node's csvPath */
+  importDataset: { params: z.object({ name: z.string().min(1).max(255), text: z.string() }), result: z.object({ path: z.string() }) },
+  /** Electron: the native dialog for a CSV file; `handle` (or `path`, remembered by the host) goes into csvPath; null when cancelled */
+  pickDataset: { params: z.object({}), result: z.object({ path: z.string(), handle: z.string() }).nullable() },
 } as const;
 
 export type MethodName = keyof typeof Methods;

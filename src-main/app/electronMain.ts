@@ -8,6 +8,9 @@
  * - navigation, redirects, new windows, webviews and permission requests are all denied;
  * - the only way in is ipcMain.handle('genloom:call'), from our own frame, through the
  *   same dispatcher as web mode: every message validated, bad input an error reply.
+ * - a dev server URL (ELECTRON_RENDERER_URL) is honoured only when the app is not packaged;
+ *   packaged builds also carry Electron fuses (scripts/fuses.ts: no RunAsNode, no
+ *   NODE_OPTIONS, asar integrity, the app only from its asar).
  * Training runs in a utilityProcess per run (utilityHost.ts).
  *
  * The entry point that calls startElectronApp() is electronEntry.ts; this module only
@@ -60,7 +63,7 @@ export interface ElectronAppOptions {
   preloadPath?: string;
   /** the built utilityProcess entry (default: out/main/trainingProcess.js) */
   trainingEntry?: string;
-  /** dev server URL (electron-vite dev sets ELECTRON_RENDERER_URL) */
+  /** dev server URL (electron-vite dev sets ELECTRON_RENDERER_URL); honoured only when the app is not packaged */
   rendererUrl?: string;
   /** the built export utilityProcess entry (default: out/main/exportProcess.js) */
   exportEntry?: string;
@@ -180,6 +183,12 @@ export function electronDialogs(getWindow: () => BrowserWindow | undefined): Dia
       const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
       return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0]!;
     },
+    async openDataset() {
+      const win = getWindow();
+      const opts = { title: 'Choose a CSV dataset', properties: ['openFile' as const], filters: [{ name: 'CSV', extensions: ['csv', 'txt'] }] };
+      const r = win ? await dialog.showOpenDialog(win, opts) : await dialog.showOpenDialog(opts);
+      return r.canceled || r.filePaths.length === 0 ? null : r.filePaths[0]!;
+    },
     async saveFile(defaultPath) {
       const win = getWindow();
       const opts = { title: 'Save the graph', defaultPath, filters };
@@ -207,6 +216,23 @@ export function createMainWindow(opts: { preloadPath: string; url: string }): Br
 }
 
 /** where the studio keeps its data: the same folder in Electron and in web mode */
+/**
+ * The dev server URL to load, or undefined: only a development build (app.isPackaged
+ * false) loads a dev server, relaxes the CSP for it and trusts its origin. A packaged app
+ * ignores ELECTRON_RENDERER_URL (and the option) and always loads app://genloom/.
+ */
+export function devRendererUrl(isPackaged: boolean, option: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (isPackaged) return undefined;
+  const url = option ?? env.ELECTRON_RENDERER_URL;
+  if (!url) return undefined;
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function defaultDataDir(): string {
   const fromEnv = process.env.GENLOOM_DATA_DIR;
   return fromEnv ? resolve(fromEnv) : join(app.getPath('appData'), 'Genloom');
@@ -230,7 +256,7 @@ export async function startElectronApp(options: ElectronAppOptions = {}): Promis
   }
 
   await app.whenReady();
-  const rendererUrl = options.rendererUrl ?? process.env.ELECTRON_RENDERER_URL;
+  const rendererUrl = devRendererUrl(app.isPackaged, options.rendererUrl);
   const csp = electronCsp(rendererUrl);
   hardenSession(session.defaultSession, csp);
   registerAppProtocol(options.rendererDir ?? join(here, '../renderer'), csp);

@@ -1,7 +1,10 @@
 /**
  * The studio's host half: one handler per API method, the same for Electron and web mode.
- * Everything a handler touches lives under `dataDir`:
+ * Everything a handler touches lives under `dataDir`, or is a file the user picked through
+ * a dialog (a file handle; studio/confine.ts):
  *   recent.json        the recent files list (most recent first)
+ *   grants.json        the files picked through dialogs (written by the host only)
+ *   datasets/          CSV files sent from the browser (importDataset)
  *   autosave.json      the autosave slot { savedAt, doc }; cleared on an explicit save
  *   graphs/            default home of saved graphs (web mode has no native dialog)
  *   runs/<timestamp>-<template>/   one folder per training run
@@ -16,6 +19,8 @@ import { REPO_ROOT } from '../document/templates';
 import type { Handlers, MethodParams } from './dispatch';
 import type { Dialogs, TrainingHost, TrainingSessionLike } from './hostTypes';
 import { autosaveHandlers } from './studio/autosave';
+import { FileGrants } from './studio/confine';
+import { confineDatasets, datasetHandlers, graphFolder } from './studio/datasets';
 import { studioPaths } from './studio/common';
 import { exportHandlers, lazyExporter, type ExporterOption } from './studio/export';
 import { fileHandlers } from './studio/files';
@@ -74,13 +79,18 @@ function eventFanOut(first: ((e: ApiEvent) => void) | undefined, listeners: Set<
 export function createStudio(ctx: StudioContext): Studio {
   const paths = studioPaths(ctx.dataDir);
   const listeners = new Set<(e: ApiEvent) => void>();
-  const runs = new StudioRuns(paths.runs, ctx.training ?? defaultTrainingHost, eventFanOut(ctx.emit, listeners), ctx.maxTrainingRuns ?? maxTrainingRunsFromEnv());
+  const grants = new FileGrants(paths.grants);
+  const runs = new StudioRuns(paths.runs, ctx.training ?? defaultTrainingHost, eventFanOut(ctx.emit, listeners), ctx.maxTrainingRuns ?? maxTrainingRunsFromEnv(), {
+    // CSV datasets: only files of the data folder or granted ones, resolved against the graph's folder
+    prepareDocument: async (doc, program, params) => confineDatasets(doc, program, { paths, grants, base: await graphFolder(params.path, paths, grants) }),
+  });
   const handlers: Handlers = {
     ...templateHandlers(resolve(ctx.templateRoot ?? REPO_ROOT)),
-    ...fileHandlers(paths, ctx.dialogs, ctx.recentLimit ?? 10),
+    ...fileHandlers(paths, ctx.dialogs, ctx.recentLimit ?? 10, grants),
     ...autosaveHandlers(paths.autosave),
     ...runs.handlers,
-    ...exportHandlers((runId) => runs.find(runId), lazyExporter(ctx.exporter)),
+    ...exportHandlers((runId) => runs.find(runId), lazyExporter(ctx.exporter), { dataDir: paths.dataDir, grants }),
+    ...datasetHandlers(paths, ctx.dialogs, grants),
   };
   return {
     handlers,

@@ -13,6 +13,8 @@ export interface Dialogs {
   openFile(): Promise<string | null>;
   /** a path chosen by the user (starting at `defaultPath`), or null when cancelled */
   saveFile(defaultPath: string): Promise<string | null>;
+  /** a CSV dataset chosen by the user, or null when cancelled */
+  openDataset?(): Promise<string | null>;
 }
 
 /** what the studio needs from a running training session (session/TrainingSession satisfies it) */

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { templatePath, TEMPLATE_NAMES } from '../document/templates';
 import { formatDocumentErrors, parseDocument, readDocumentText, type GraphDocument } from '../document/index';
 import { FileReadError } from '../fs/readRegularFile';
@@ -7,7 +8,7 @@ import { programToString, type Program } from '../compile/compile';
 import { loadParsed } from '../compile/loadProgram';
 import { formatDiagnostics, type Diagnostic } from '../graph/diagnostics';
 import { validateGraph, type ValidatedGraph } from '../graph/validate';
-import { checkCsvDatasets } from '../runtime/feeds';
+import { checkCsvDatasets, withCsvPathsResolved } from '../runtime/feeds';
 import { args, BadInputError } from './args';
 import type { Io } from './io';
 
@@ -27,7 +28,8 @@ export async function readGraphFile(file: string): Promise<GraphDocument> {
   }
   const r = parseDocument(text, registry, { fileName: file });
   if (!r.ok) throw new BadInputError(`\n${formatDocumentErrors(r.errors, file)}`);
-  return r.doc;
+  // a relative CSV path names a file next to the graph, wherever the command runs
+  return withCsvPathsResolved(r.doc, dirname(resolve(file)));
 }
 
 export async function validateCommand(argv: string[], io: Io): Promise<number> {

@@ -5,10 +5,10 @@
  * Rng.fork: stream 1 for training batches, stream 2 for held-out toy samples, stream 3 for
  * MNIST's dynamic binarisation. Same seed -> same batches.
  */
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { parseCsv, readCsvHead } from './csv';
+import { CsvFileError, readCsvFile, readCsvHead } from './csv';
 import { binariseImages, loadMnist, MNIST_DIM, MNIST_SIDE } from './mnist';
 import { Rng } from './rng';
 import { isToyName, sampleToy, TOY_DIMS, TOY_NAMES, toyModes, type Modes } from './toy';
@@ -132,7 +132,8 @@ export function openDataset(ref: DatasetRef, opts: OpenOptions): Dataset {
   const trainRng = root.fork(STREAM_TRAIN);
 
   if ('csv' in parsedRef) {
-    const table = parseCsv(readFileSync(parsedRef.csv, 'utf8'), { columns: parsedRef.columns });
+    // a regular file of at most MAX_CSV_BYTES (a FIFO or a device is refused at once), as feeds.ts reads it
+    const table = readCsvFile(parsedRef.csv, { columns: parsedRef.columns });
     const dim = table.columns.length;
     // last 10 % of the rows held out (at least one row when there are two or more)
     const nTest = table.rows >= 2 ? Math.max(1, Math.floor(table.rows / 10)) : 0;
@@ -176,10 +177,20 @@ export function openDataset(ref: DatasetRef, opts: OpenOptions): Dataset {
   };
 }
 
-/** Reads at most `maxBytes` from the start of a file (enough for a CSV header). */
+/**
+ * Reads at most `maxBytes` from the start of a file (enough for a CSV header): a regular
+ * file only, opened without blocking (a FIFO or a device is refused at once, CsvFileError).
+ */
 function readHead(path: string, maxBytes: number): { text: string; truncated: boolean } {
-  const fd = openSync(path, 'r');
+  let fd: number;
   try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    throw new CsvFileError(path, code === 'ENOENT' ? 'the file does not exist' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) throw new CsvFileError(path, 'it is not a regular file');
     const buf = Buffer.alloc(maxBytes);
     const got = readSync(fd, buf, 0, maxBytes, 0);
     return { text: buf.subarray(0, got).toString('utf8'), truncated: got === maxBytes };

@@ -17,9 +17,15 @@
  * checkCsvDatasets reads and checks the CSV files of a program up front (`genloom
  * validate`, and `genloom train` before a run starts): readable, numeric, the columns the
  * graph expects, enough rows for a training and a held-out split.
+ *
+ * A relative csvPath means a file next to the graph: withCsvPathsResolved makes it
+ * absolute against the graph's folder when the graph is read (the command line; the studio
+ * resolves and confines its datasets itself, app/studio/datasets.ts), so nothing here
+ * depends on the working directory of the process that happens to read the file.
  */
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import type { Program } from '../compile/compile';
+import type { GraphDocument } from '../document/index';
 import { CsvError, CsvFileError, readCsvFile, type CsvTable } from '../data/csv';
 import { diag, type Diagnostic } from '../graph/diagnostics';
 import { openDataset, type Dataset } from '../data/datasets';
@@ -72,6 +78,18 @@ export function csvSplit(rows: number): { train: number; test: number } {
 
 /** held-out rows the sample metrics need at least (the two-sample MMD needs 2) */
 export const MIN_HELD_OUT_ROWS = 2;
+
+/** the document with every relative `csvPath` param made absolute against `baseDir` (the graph's folder) */
+export function withCsvPathsResolved(doc: GraphDocument, baseDir: string): GraphDocument {
+  let changed = false;
+  const nodes = doc.nodes.map((n) => {
+    const p = (n.params as { csvPath?: unknown } | undefined)?.csvPath;
+    if (typeof p !== 'string' || p === '' || isAbsolute(p)) return n;
+    changed = true;
+    return { ...n, params: { ...n.params, csvPath: resolve(baseDir, p) } };
+  });
+  return changed ? { ...doc, nodes } : doc;
+}
 
 /** reads a dataset node's CSV file and checks its columns; throws FeedError */
 function readCsvTable(nodeId: string, path: string, dim: number): CsvTable {

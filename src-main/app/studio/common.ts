@@ -17,6 +17,8 @@ export interface StudioPaths {
   /** default home of saved graphs (web mode has no native dialog) */
   graphs: string;
   runs: string;
+  /** the files the user granted through dialogs (studio/confine.ts) */
+  grants: string;
 }
 
 export function studioPaths(dataDir: string): StudioPaths {
@@ -27,6 +29,7 @@ export function studioPaths(dataDir: string): StudioPaths {
     autosave: join(root, 'autosave.json'),
     graphs: join(root, 'graphs'),
     runs: join(root, 'runs'),
+    grants: join(root, 'grants.json'),
   };
 }
 

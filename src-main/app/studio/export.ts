@@ -1,9 +1,10 @@
 /** ONNX export of a run: exportTargets and exportOnnx, over an export backend loaded on first use. */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { GraphDocument } from '../../document/index';
 import { HandlerError, type Handlers } from '../dispatch';
 import type { ExportBackend } from '../hostTypes';
 import { compileOrThrow, errText, slug } from './common';
+import { isHandle, realPathOf, resolveFileRef, type FileGrants } from './confine';
 
 export type ExporterOption = ExportBackend | (() => Promise<ExportBackend>);
 
@@ -28,6 +29,7 @@ export function lazyExporter(option: ExporterOption | undefined): () => Promise<
 export function exportHandlers(
   findRun: (runId: string) => Promise<{ runDir: string; doc: GraphDocument }>,
   getExporter: () => Promise<ExportBackend>,
+  confinement: { dataDir: string; grants: FileGrants },
 ): Pick<Handlers, 'exportTargets' | 'exportOnnx'> {
   return {
     async exportTargets({ runId }) {
@@ -45,7 +47,12 @@ export function exportHandlers(
       if (!targets.some((t) => t.id === target)) {
         throw new HandlerError(`run "${runId}" has no export target "${target}" (targets: ${targets.map((t) => t.id).join(', ') || 'none'})`);
       }
-      const out = path !== undefined ? resolve(runDir, path) : join(runDir, 'export', `${slug(target, 'model')}.onnx`);
+      // a handle with write access, or a path inside the data folder (relative: against the run's folder)
+      if (path !== undefined && !isHandle(path) && !path.toLowerCase().endsWith('.onnx')) throw new HandlerError(`cannot export to ${path}: the file name must end in .onnx`);
+      const out =
+        path !== undefined
+          ? await resolveFileRef(path, { grants: confinement.grants, access: 'write', root: confinement.dataDir, base: runDir, what: 'cannot export to' })
+          : await realPathOf(join(runDir, 'export', `${slug(target, 'model')}.onnx`));
       if (!out.toLowerCase().endsWith('.onnx')) throw new HandlerError(`cannot export to ${out}: the file name must end in .onnx`);
       try {
         return await backend.exportOnnx({ program, doc, runDir, target, noise, path: out });

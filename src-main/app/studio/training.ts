@@ -20,6 +20,7 @@ import type { TrainRequestInput } from '../../api/trainingProtocol';
 import { formatDocumentErrors, loadDocumentFile, type GraphDocument } from '../../document/index';
 import { HandlerError, type Handlers, type MethodParams } from '../dispatch';
 import type { TrainingHost, TrainingSessionLike } from '../hostTypes';
+import type { Program } from '../../compile/compile';
 import { programToWire } from '../../compile/programWire';
 import { compileOrThrow, errText, metaOf, parseOrThrow, slug, str } from './common';
 
@@ -135,6 +136,10 @@ export class StudioRuns {
     private readonly startSession: TrainingHost,
     private readonly emit: (e: ApiEvent) => void,
     private readonly maxRuns: number = DEFAULT_MAX_TRAINING_RUNS,
+    private readonly hooks: {
+      /** the document the run trains (e.g. with its CSV paths checked and resolved); throws HandlerError to refuse */
+      prepareDocument?: (doc: GraphDocument, program: Program, params: MethodParams<'startTraining'>) => Promise<GraphDocument>;
+    } = {},
   ) {
     this.handlers = {
       startTraining: (params) => this.start(params),
@@ -163,8 +168,9 @@ export class StudioRuns {
 
   private async start(params: MethodParams<'startTraining'>) {
     if (this.disposed) throw new HandlerError('the studio is shutting down');
-    const doc = parseOrThrow(params.doc, 'cannot train');
-    const program = compileOrThrow(doc, 'cannot train');
+    const parsed = parseOrThrow(params.doc, 'cannot train');
+    let doc = parsed;
+    let program = compileOrThrow(parsed, 'cannot train');
     // taken before the first await, so that a burst of starts cannot pass the limit together
     if (this.slots >= this.maxRuns) {
       const n = this.maxRuns;
@@ -175,6 +181,10 @@ export class StudioRuns {
     this.slots++;
     let entry: RunEntry;
     try {
+      if (this.hooks.prepareDocument) {
+        doc = await this.hooks.prepareDocument(parsed, program, params);
+        if (doc !== parsed) program = compileOrThrow(doc, 'cannot train');
+      }
       const { runId, runDir } = await createRunDir(this.runsDir, doc);
       let session: TrainingSessionLike;
       try {
