@@ -5,7 +5,7 @@ import type { FnValue, ScheduleValue } from '../core/values';
 import { sumEvent } from '../core/values';
 import { scoreAt } from './scoreNetwork';
 import { levels, scoreFn } from './scoreShapes';
-import { sigmasOf } from './sigmas';
+import { levelTables, perturbAtRandomLevel, type LevelTables } from './sigmas';
 
 export const SCORE_FACTS = {
   divergence: 'the Fisher divergence E ||s_theta(x, sigma) - grad_x log p_sigma(x)||^2 at every noise level sigma',
@@ -60,22 +60,15 @@ export const dsmLoss = defineNode({
     levels(shapes, 'sigmas', 'the data is perturbed at these levels');
     return { loss: { kind: 'Loss' } };
   },
-  build(ctx, _p, shapes, statics): { L: number; col: any; row: any } | undefined {
-    const s = statics.sigmas as ScheduleValue | undefined;
-    if (!s) return undefined;
-    const sig = sigmasOf(s);
-    const rank = (shapes.data as { shape: number[] }).shape.length;
-    return { L: s.T, col: ctx.ops.constant(sig, [s.T, ...Array.from({ length: rank }, () => 1)]), row: ctx.ops.constant(sig, [s.T]) };
+  build(ctx, _p, shapes, statics): LevelTables<any> | undefined {
+    return levelTables(ctx.ops, statics.sigmas as ScheduleValue | undefined, (shapes.data as { shape: number[] }).shape.length);
   },
   apply(ctx, { inputs, params, built }) {
     const { ops } = ctx;
     if (!built) throw new InferError('sigmas', `${ctx.nodeId}: the noise levels must be known before training`, 'bad-input');
     const f: FnValue<any> = inputs.score;
     const x = inputs.data;
-    const i = ops.randomIntLike(x, built.L);
-    const sigma = ops.gather(built.col, i); // [B, 1, ...]
-    const sigmaRow = ops.gather(built.row, i); // [B]
-    const xt = ops.add(x, ops.mul(sigma, ops.randomNormalLike(x)));
+    const { sigma, sigmaRow, xt } = perturbAtRandomLevel(ops, built, x);
     // grad_x~ log q_sigma(x~ | x) = -(x~ - x) / sigma^2
     const target = ops.neg(ops.div(ops.sub(xt, x), ops.square(sigma)));
     const s = scoreAt(f, xt, sigmaRow);

@@ -56,3 +56,25 @@ export function perRow<T>(ops: Ops<T>, x: T, v: T | number): T {
 export function asColumn<T>(ops: Ops<T>, v: T, rank: number): T {
   return ops.reshape(v, [-1, ...Array.from({ length: rank - 1 }, () => 1)]);
 }
+
+/** the noise levels as tables for a loss: sigma_i as a column [L, 1, ..., 1] (broadcast over a point of `rank`) and as a row [L] */
+export interface LevelTables<T> {
+  L: number;
+  col: T;
+  row: T;
+}
+
+/** the tables of the levels on a Schedule (undefined when the levels are not static) */
+export function levelTables<T>(ops: Ops<T>, s: ScheduleValue | undefined, rank: number): LevelTables<T> | undefined {
+  if (!s) return undefined;
+  const sig = sigmasOf(s);
+  return { L: s.T, col: ops.constant(sig, [s.T, ...Array.from({ length: rank }, () => 1)]), row: ops.constant(sig, [s.T]) };
+}
+
+/** one level i ~ U{1..L} per row and x~ = x + sigma_i z: sigma as a column [B, 1, ...], as a row [B], and x~ */
+export function perturbAtRandomLevel<T>(ops: Ops<T>, t: LevelTables<T>, x: T): { sigma: T; sigmaRow: T; xt: T } {
+  const i = ops.randomIntLike(x, t.L);
+  const sigma = ops.gather(t.col, i);
+  const sigmaRow = ops.gather(t.row, i);
+  return { sigma, sigmaRow, xt: ops.add(x, ops.mul(sigma, ops.randomNormalLike(x))) };
+}

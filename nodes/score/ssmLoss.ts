@@ -7,7 +7,7 @@ import { probeNoise } from '../flowmatching/ode';
 import { SCORE_FACTS } from './dsmLoss';
 import { scoreAt } from './scoreNetwork';
 import { levels, scoreFn } from './scoreShapes';
-import { sigmasOf } from './sigmas';
+import { levelTables, perturbAtRandomLevel, type LevelTables } from './sigmas';
 
 /**
  * Sliced score matching (Song, Garg, Shi & Ermon 2019, "Sliced score matching", sec. 3:
@@ -66,12 +66,8 @@ export const ssmLoss = defineNode({
     else if (shapes.sigmas !== undefined) levels(shapes, 'sigmas', 'noise levels');
     return { loss: { kind: 'Loss' } };
   },
-  build(ctx, _p, shapes, statics): { L: number; col: any; row: any } | undefined {
-    const s = statics.sigmas as ScheduleValue | undefined;
-    if (!s) return undefined;
-    const sig = sigmasOf(s);
-    const rank = (shapes.data as { shape: number[] }).shape.length;
-    return { L: s.T, col: ctx.ops.constant(sig, [s.T, ...Array.from({ length: rank }, () => 1)]), row: ctx.ops.constant(sig, [s.T]) };
+  build(ctx, _p, shapes, statics): LevelTables<any> | undefined {
+    return levelTables(ctx.ops, statics.sigmas as ScheduleValue | undefined, (shapes.data as { shape: number[] }).shape.length);
   },
   apply(ctx, { inputs, params, built }) {
     const { ops } = ctx;
@@ -80,9 +76,7 @@ export const ssmLoss = defineNode({
     let sigmaRow: any;
     if (f.timeConditioned || built) {
       if (!built) throw new InferError('sigmas', `${ctx.nodeId}: the noise levels must be known before training`, 'bad-input');
-      const i = ops.randomIntLike(x, built.L);
-      sigmaRow = ops.gather(built.row, i);
-      x = ops.add(x, ops.mul(ops.gather(built.col, i), ops.randomNormalLike(x)));
+      ({ sigmaRow, xt: x } = perturbAtRandomLevel(ops, built, x));
     }
     const perRow = slicedScoreMatching(ops, (u) => scoreAt(f, u, sigmaRow), x, params);
     const weight = sigmaRow !== undefined && params.weighting === 'sigma2' ? ops.square(sigmaRow) : undefined;
