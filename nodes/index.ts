@@ -17,8 +17,9 @@ import { fgan } from './fgan';
 import { gsn } from './gsn';
 import { score } from './score';
 import { wgan } from './wgan';
+import { wakesleep } from './wakesleep';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -48,6 +48,8 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'wgangp-grid25': ['generator:generator', 'sampler:sampler'],
   'wgangp-8gaussians': ['generator:generator', 'sampler:sampler'],
   'wgan-8gaussians': ['generator:generator', 'sampler:sampler'],
+  'ws-mnist': ['generator:decoder', 'sampler:sampler'],
+  'rws-mnist': ['generator:decoder', 'sampler:sampler'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];
