@@ -18,8 +18,9 @@ import { gsn } from './gsn';
 import { score } from './score';
 import { wgan } from './wgan';
 import { wakesleep } from './wakesleep';
+import { sde } from './sde';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -50,6 +50,8 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'wgan-8gaussians': ['generator:generator', 'sampler:sampler'],
   'ws-mnist': ['generator:decoder', 'sampler:sampler'],
   'rws-mnist': ['generator:decoder', 'sampler:sampler'],
+  'vpsde-moons': ['density:nll', 'denoiser:net', 'sampler:em', 'sampler:pf', 'sampler:pc'],
+  'vesde-8gaussians': ['denoiser:net', 'sampler:pc', 'sampler:em', 'sampler:pf'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];
