@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
 import { distEvent } from '../core/objective';
+import type { Ops } from '../core/ops';
 
 /**
  * K independent reparameterised draws from the posterior for every row (Burda, Grosse &
@@ -45,9 +46,14 @@ export const posteriorDraws = defineNode({
     const q = inputs.q;
     const ev = (shapes.q as { event: number[] }).event;
     if (!q.rsample) throw new Error(`${ctx.nodeId}: input "q" (a ${q.family} distribution) has no reparameterised sample, so no gradient could reach the encoder`);
-    // one fresh draw per k, each [B, 1, ...event]
-    const parts = Array.from({ length: params.k }, () => ops.reshape(q.rsample!(ctx.batchSize), [-1, 1, ...ev]));
-    const draws = parts.length === 1 ? parts[0]! : ops.concat(parts, 1);
-    return { draws, z: ops.reshape(draws, [-1, ...ev]) };
+    return stackDraws(ops, () => q.rsample!(ctx.batchSize), params.k, ev);
   },
 });
+
+/** K fresh draws [B, ...event] in the two layouts: `draws` [B, K, ...event] and `z` [B K, ...event] (row b K + k) */
+export function stackDraws<T>(ops: Ops<T>, draw: () => T, k: number, ev: number[]): { draws: T; z: T } {
+  // one fresh draw per k, each [B, 1, ...event]
+  const parts = Array.from({ length: k }, () => ops.reshape(draw(), [-1, 1, ...ev]));
+  const draws = parts.length === 1 ? parts[0]! : ops.concat(parts, 1);
+  return { draws, z: ops.reshape(draws, [-1, ...ev]) };
+}

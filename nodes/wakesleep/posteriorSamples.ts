@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
 import { distEvent } from '../core/objective';
+import { stackDraws } from '../iwae/posteriorDraws';
 
 /**
  * K independent draws from the recognition distribution for every row, with no gradient
@@ -39,9 +40,6 @@ export const posteriorSamples = defineNode({
   apply(ctx, { inputs, params, shapes }) {
     const { ops } = ctx;
     const ev = (shapes.q as { event: number[] }).event;
-    // one fresh draw per k, each [B, 1, ...event]
-    const parts = Array.from({ length: params.k }, () => ops.reshape(ops.stopGradient(inputs.q.sample(ctx.batchSize)), [-1, 1, ...ev]));
-    const draws = parts.length === 1 ? parts[0]! : ops.concat(parts, 1);
-    return { draws, z: ops.reshape(draws, [-1, ...ev]) };
+    return stackDraws(ops, () => ops.stopGradient(inputs.q.sample(ctx.batchSize)), params.k, ev);
   },
 });
