@@ -17,7 +17,7 @@ export const sde = defineFamily({
     {
       name: 'vpsde-moons',
       bars: [
-        { metric: 'em.energy', op: '<=', bound: 0.01, why: 'reverse SDE, 1000 Euler-Maruyama steps; measured 0.0023 (8000 steps, 354 s); moons floor 0.0024, a moment-matched Gaussian 0.030' },
+        { metric: 'em.energy', op: '<=', bound: 0.01, why: 'reverse SDE, 1000 Euler-Maruyama steps; measured 0.0023 (8000 steps, 100 s); moons floor 0.0024, a moment-matched Gaussian 0.030' },
         { metric: 'pf.energy', op: '<=', bound: 0.015, why: 'probability-flow ODE, 50 Heun steps (100 calls); measured 0.0025; moons floor 0.0024' },
         { metric: 'nll.nll', op: '<=', bound: 2.6, why: 'held-out NLL by the probability-flow ODE; measured 2.522; true entropy of moons 2.395 nats, a Gaussian fit 3.31' },
       ],
@@ -25,7 +25,7 @@ export const sde = defineFamily({
     {
       name: 'vesde-8gaussians',
       bars: [
-        { metric: 'pc.energy', op: '<=', bound: 0.01, why: 'predictor-corrector, 500 x (1 + 1) calls, snr 0.05 (chosen on this seed: 0.16 gives 0.011); measured 0.0034 (8000 steps, 262 s); 8gaussians floor 0.0037, one Gaussian fit 0.094' },
+        { metric: 'pc.energy', op: '<=', bound: 0.01, why: 'predictor-corrector, 500 x (1 + 1) calls, snr 0.05 (chosen on this seed: 0.16 gives 0.011); measured 0.0034 (8000 steps, 57 s); 8gaussians floor 0.0037, one Gaussian fit 0.094' },
         { metric: 'em.energy', op: '<=', bound: 0.01, why: 'reverse SDE, 1000 Euler-Maruyama steps; measured 0.0049; 8gaussians floor 0.0037' },
         { metric: 'pf.energy', op: '<=', bound: 0.015, why: 'probability-flow ODE, 50 RK4 steps (200 calls); measured 0.0041; 8gaussians floor 0.0037' },
       ],
