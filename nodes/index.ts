@@ -19,8 +19,9 @@ import { score } from './score';
 import { wgan } from './wgan';
 import { wakesleep } from './wakesleep';
 import { sde } from './sde';
+import { consistency } from './consistency';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

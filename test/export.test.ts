@@ -52,6 +52,8 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'rws-mnist': ['generator:decoder', 'sampler:sampler'],
   'vpsde-moons': ['density:nll', 'denoiser:net', 'sampler:em', 'sampler:pf', 'sampler:pc'],
   'vesde-8gaussians': ['denoiser:net', 'sampler:pc', 'sampler:em', 'sampler:pf'],
+  'consistency-8gaussians': ['denoiser:net', 'sampler:one', 'sampler:two'],
+  'consistency-distill-8gaussians': ['denoiser:teacher', 'denoiser:net', 'sampler:one', 'sampler:two'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];
