@@ -3,6 +3,7 @@ import { defineNode, InferError } from '../core/defineNode';
 import type { Ops } from '../core/ops';
 import type { PortShape } from '../core/ports';
 import { distEvent, expectSame, flatSize, LOSS_OUT, OBJECTIVE_UI, objectiveFields, tensorShape } from '../core/objective';
+import type { DistValue } from '../core/values';
 import { IWAE_NLL } from '../vae/elbo';
 
 const fmt = (d: number[]) => `[B${d.map((x) => `, ${x}`).join('')}]`;
@@ -88,32 +89,7 @@ export const iwaeLoss = defineNode({
   },
   apply(ctx, { inputs, shapes }) {
     const { ops } = ctx;
-    const K = drawsPerRow(shapes);
-    const ev = (shapes.q as { event: number[] }).event;
-    const xEv = (shapes.x as { shape: number[] }).shape;
-    const grouped = (shapes.z as { shape: number[] }).shape.length === ev.length + 1;
-    // rows are known on tfjs (-1, symbolic, in ONNX): a flat batch of K x B draws is refused
-    const nx = ops.shape(inputs.x)[0]!;
-    const nz = ops.shape(inputs.z)[0]!;
-    if (nx >= 0 && nz >= 0 && nx !== nz) {
-      throw new Error(`${ctx.nodeId}: input "z" has ${nz} rows but "x" has ${nx}: connect the draws grouped per row ("draws" of K posterior draws), not the flat batch`);
-    }
-    // z_k for every row, [B, ...event]
-    const zk = (k: number) => (grouped ? ops.reshape(ops.sliceAxis(inputs.z, 1, k, 1), [-1, ...ev]) : inputs.z);
-    // [B, K] from one [B] column per draw
-    const columns = (f: (k: number) => unknown) => {
-      const cols = Array.from({ length: K }, (_, k) => ops.reshape(f(k) as never, [-1, 1]));
-      return cols.length === 1 ? cols[0]! : ops.concat(cols, 1);
-    };
-    const logPz = columns((k) => inputs.prior.logProb(zk(k)));
-    const logQ = columns((k) => inputs.q.logProb(zk(k)));
-    // p(x|z) is one Dist over the decoder's K x B rows (row b K + k): x repeated K times in
-    // that order, [B, 1, ...] * ones[1, K, ...] -> [B K, ...], then regrouped [B, K]. (Merging
-    // the batch with K has no form in the ONNX recorder: K > 1 trains on tfjs only.)
-    const xRep =
-      K === 1 ? inputs.x : ops.reshape(ops.mul(ops.reshape(inputs.x, [-1, 1, ...xEv]), ops.constant(new Float32Array(K).fill(1), [1, K, ...xEv.map(() => 1)])), [-1, ...xEv]);
-    const logPx = ops.reshape(inputs.px.logProb(xRep), [-1, K]);
-    const logW = ops.sub(ops.add(logPx, logPz), logQ);
+    const { logPx, logPz, logQ, logW, K } = importanceLogWeights(ops, ctx.nodeId, inputs, shapes, 'posterior draws');
     // L_K per row = logsumexp_k log w_k - log K
     const bound = ops.sub(logSumExpRows(ops, logW, K), ops.scalar(Math.log(K)));
     const value = ops.neg(ops.mean(bound));
@@ -122,3 +98,54 @@ export const iwaeLoss = defineNode({
     return { loss: { kind: 'Loss', value, terms: { recon, kl } } };
   },
 });
+
+/** the inputs of an importance-weighted objective: x, the proposal q(z|x), the prior, p(x|z) at every draw, the draws z */
+export interface ImportanceInputs<T> {
+  x: T;
+  q: DistValue<T>;
+  prior: DistValue<T>;
+  px: DistValue<T>;
+  z: T;
+}
+
+/**
+ * log w_k = log p(x|z_k) + log p(z_k) - log q(z_k|x) for the K draws of every row, [B, K],
+ * with its three parts, from the draws grouped per row [B, K, ...] (or one per row, K = 1)
+ * and p(x|z) over the decoder's K x B rows (row b K + k). `what` names the draws node in the
+ * error for a flat batch.
+ */
+export function importanceLogWeights<T>(
+  ops: Ops<T>,
+  nodeId: string,
+  inputs: ImportanceInputs<T>,
+  shapes: Record<string, PortShape | undefined>,
+  what: string,
+): { logPx: T; logPz: T; logQ: T; logW: T; K: number } {
+  const K = drawsPerRow(shapes);
+  const ev = (shapes.q as { event: number[] }).event;
+  const xEv = (shapes.x as { shape: number[] }).shape;
+  const grouped = (shapes.z as { shape: number[] }).shape.length === ev.length + 1;
+  // rows are known on tfjs (-1, symbolic, in ONNX): a flat batch of K x B draws is refused
+  const nx = ops.shape(inputs.x)[0]!;
+  const nz = ops.shape(inputs.z)[0]!;
+  if (nx >= 0 && nz >= 0 && nx !== nz) {
+    throw new Error(`${nodeId}: input "z" has ${nz} rows but "x" has ${nx}: connect the draws grouped per row ("draws" of K ${what}), not the flat batch`);
+  }
+  // z_k for every row, [B, ...event]
+  const zk = (k: number) => (grouped ? ops.reshape(ops.sliceAxis(inputs.z, 1, k, 1), [-1, ...ev]) : inputs.z);
+  // [B, K] from one [B] column per draw
+  const columns = (f: (k: number) => T) => {
+    const cols = Array.from({ length: K }, (_, k) => ops.reshape(f(k), [-1, 1]));
+    return cols.length === 1 ? cols[0]! : ops.concat(cols, 1);
+  };
+  const logPz = columns((k) => inputs.prior.logProb(zk(k)));
+  const logQ = columns((k) => inputs.q.logProb(zk(k)));
+  // p(x|z) is one Dist over the decoder's K x B rows (row b K + k): x repeated K times in
+  // that order, [B, 1, ...] * ones[1, K, ...] -> [B K, ...], then regrouped [B, K]. (Merging
+  // the batch with K has no form in the ONNX recorder: K > 1 trains on tfjs only.)
+  const xRep =
+    K === 1 ? inputs.x : ops.reshape(ops.mul(ops.reshape(inputs.x, [-1, 1, ...xEv]), ops.constant(new Float32Array(K).fill(1), [1, K, ...xEv.map(() => 1)])), [-1, ...xEv]);
+  const logPx = ops.reshape(inputs.px.logProb(xRep), [-1, K]);
+  const logW = ops.sub(ops.add(logPx, logPz), logQ);
+  return { logPx, logPz, logQ, logW, K };
+}

@@ -4,7 +4,7 @@ import type { Ops } from '../core/ops';
 import type { PortShape } from '../core/ports';
 import { LOSS_OUT, OBJECTIVE_UI, objectiveFields } from '../core/objective';
 import type { DistValue } from '../core/values';
-import { drawsPerRow, logSumExpRows } from '../iwae/iwaeLoss';
+import { drawsPerRow, importanceLogWeights, logSumExpRows, type ImportanceInputs } from '../iwae/iwaeLoss';
 import { IWAE_NLL } from '../vae/elbo';
 import { inferWake } from './wakeLoss';
 
@@ -42,35 +42,21 @@ export interface ReweightedTerms<T> {
 export function reweighted<T>(
   ops: Ops<T>,
   nodeId: string,
-  inputs: { x: T; q: DistValue<T>; prior: DistValue<T>; px: DistValue<T>; z: T },
+  inputs: ImportanceInputs<T>,
   shapes: Record<string, PortShape | undefined>,
 ): ReweightedTerms<T> {
-  const K = drawsPerRow(shapes);
-  const ev = (shapes.q as { event: number[] }).event;
-  const xEv = (shapes.x as { shape: number[] }).shape;
-  const grouped = (shapes.z as { shape: number[] }).shape.length === ev.length + 1;
-  const nx = ops.shape(inputs.x)[0]!;
-  const nz = ops.shape(inputs.z)[0]!;
-  if (nx >= 0 && nz >= 0 && nx !== nz) {
-    throw new Error(`${nodeId}: input "z" has ${nz} rows but "x" has ${nx}: connect the draws grouped per row ("draws" of K recognition samples), not the flat batch`);
-  }
-  const zs = ops.stopGradient(inputs.z);
-  const zk = (k: number) => (grouped ? ops.reshape(ops.sliceAxis(zs, 1, k, 1), [-1, ...ev]) : zs);
-  const columns = (f: (k: number) => T) => {
-    const cols = Array.from({ length: K }, (_, k) => ops.reshape(f(k), [-1, 1]));
-    return cols.length === 1 ? cols[0]! : ops.concat(cols, 1);
-  };
-  const logPz = columns((k) => inputs.prior.logProb(zk(k)));
-  const logQ = columns((k) => inputs.q.logProb(zk(k)));
-  // x repeated K times in the decoder's row order b K + k (K > 1 trains on tfjs only)
-  const xRep =
-    K === 1 ? inputs.x : ops.reshape(ops.mul(ops.reshape(inputs.x, [-1, 1, ...xEv]), ops.constant(new Float32Array(K).fill(1), [1, K, ...xEv.map(() => 1)])), [-1, ...xEv]);
-  const logPx = ops.reshape(inputs.px.logProb(xRep), [-1, K]);
-  const logW = ops.sub(ops.add(logPx, logPz), logQ);
+  const { logPx, logPz, logQ, logW, K } = importanceLogWeights(ops, nodeId, { ...inputs, z: ops.stopGradient(inputs.z) }, shapes, 'recognition samples');
   const lse = logSumExpRows(ops, logW, K);
   const weights = ops.stopGradient(ops.exp(ops.sub(logW, ops.reshape(lse, [-1, 1]))));
   const bound = ops.sub(lse, ops.scalar(Math.log(K)));
   return { logPx, logPz, logQ, weights, bound, K };
+}
+
+/** both reweighted losses: the wake-phase inputs, and draws grouped per row */
+function inferReweighted(shapes: Record<string, PortShape | undefined>) {
+  inferWake(shapes);
+  drawsPerRow(shapes);
+  return { loss: { kind: 'Loss' } } as const;
 }
 
 /** -mean_b sum_k w~_k f_k for f [B, K] */
@@ -112,11 +98,7 @@ export const rwsWakeP = defineNode({
   describe: () => ({
     divergence: 'wake-p, in theta: KL(p_data || p_theta), its gradient estimated by K self-normalised importance samples from q',
     likelihood: { kind: 'bound', text: 'follows the gradient of the K-sample importance weighted bound on log p(x) in theta; log p(x) is estimated by importance sampling' } }),
-  infer(shapes) {
-    inferWake(shapes);
-    drawsPerRow(shapes);
-    return { loss: { kind: 'Loss' } };
-  },
+  infer: inferReweighted,
   apply(ctx, { inputs, shapes }) {
     const { ops } = ctx;
     const r = reweighted(ops, ctx.nodeId, inputs, shapes);
@@ -153,11 +135,7 @@ export const rwsWakeQ = defineNode({
   describe: () => ({
     divergence: 'wake-q, in q: KL(p_theta(z | x) || q(z | x)) on data x, estimated with the same importance weights',
     likelihood: { kind: 'none', text: 'fits the proposal q(z|x) to the importance-weighted posterior (KL(p || q)); it gives no likelihood' } }),
-  infer(shapes) {
-    inferWake(shapes);
-    drawsPerRow(shapes);
-    return { loss: { kind: 'Loss' } };
-  },
+  infer: inferReweighted,
   apply(ctx, { inputs, shapes }) {
     const { ops } = ctx;
     const r = reweighted(ops, ctx.nodeId, inputs, shapes);
