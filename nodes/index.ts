@@ -20,8 +20,10 @@ import { wgan } from './wgan';
 import { wakesleep } from './wakesleep';
 import { sde } from './sde';
 import { consistency } from './consistency';
+import { mixture } from './mixture';
+import { autoregressive } from './autoregressive';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency, mixture, autoregressive];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -5,6 +5,7 @@
  *   p_X(x) = p_Z(f^-1(x)) |det d f^-1/dx|   change of variables (transformed dist)
  */
 import type { Ops } from './ops';
+import { cumsum, logSoftmax, logSumExp } from './reduce';
 import type { BijectorValue, DistValue } from './values';
 import { sumEvent } from './values';
 
@@ -106,4 +107,70 @@ export function analyticKl<T>(ops: Ops<T>, q: DistValue<T>, p: DistValue<T>): T 
     return sumEvent(ops, per);
   }
   return undefined;
+}
+
+/**
+ * A mixture of diagonal Gaussians (seed 000 section 12):
+ *   p(x) = sum_k pi_k N(x; mu_k, diag sigma_k^2),  pi = softmax(logits)
+ *   log p(x) = logsumexp_k [log pi_k + log N(x; mu_k, sigma_k^2)]
+ * `params` gives logits [1, K] (shared) or [B, K] (one mixture per row, a mixture density
+ * network), mu and logStd [1, K, D] or [B, K, D], on every use. Sampling is ancestral: k ~ Cat(pi) by inverting the
+ * cumulative weights at u ~ U(0, 1), then x = mu_k + sigma_k eps. It has no
+ * reparameterised sample (the discrete draw has no gradient). K: the number of components.
+ */
+export function gaussianMixture<T>(ops: Ops<T>, params: () => MixtureParams<T>, event: number[], K: number): DistValue<T> {
+  // computed on use, not here: builds run once with inert ops at compile time, and a
+  // reshape of a parameter taken at build time would not follow its updates
+  const logPi = () => logSoftmax(ops, params().logits, 1);
+  const pick = (oneHot: T, v: T) => ops.sum(ops.mul(ops.reshape(oneHot, [-1, K, 1]), v), [1]);
+  const sample = (n: number) => {
+    const { logits, mu, logStd } = params();
+    // the cumulative weights; the last entry is raised by 1 so that rounding can never leave u above it
+    const lastUp = ops.constant(Float32Array.from({ length: K }, (_, k) => (k === K - 1 ? 1 : 0)), [1, K]);
+    const w = ops.exp(logPi());
+    const cumSum = cumsum(ops, w, 1);
+    const cum = ops.add(cumSum, lastUp);
+    const before = ops.sub(cumSum, w);
+    const rows = ops.shape(logits)[0] === 1 ? ops.randomNormal([n, 1]) : ops.sliceAxis(logits, 1, 0, 1);
+    const u = ops.randomUniformLike(rows);
+    // component k is drawn when cum_{k-1} <= u < cum_k
+    const oneHot = ops.sub(ops.step(ops.sub(cum, u)), ops.step(ops.sub(before, u)));
+    const m = pick(oneHot, mu);
+    return ops.stopGradient(ops.add(m, ops.mul(ops.exp(pick(oneHot, logStd)), ops.randomNormalLike(m))));
+  };
+  return {
+    kind: 'Dist',
+    family: 'gaussianMixture',
+    event,
+    sample,
+    logProb: (x) => {
+      const { mu, logStd } = params();
+      return logSumExp(ops, mixtureJoint(ops, logPi(), mu, logStd, x), 1);
+    },
+    mean: () => pick(ops.exp(logPi()), params().mu),
+    get params() {
+      return { ...params() };
+    },
+  };
+}
+
+/** a gaussianMixture's tensors: logits [1|B, K], mu and logStd [1|B, K, D] */
+export interface MixtureParams<T> {
+  logits: T;
+  mu: T;
+  logStd: T;
+}
+
+/** log pi_k + log N(x_b; mu_k, sigma_k^2) per row and component: [B, K] */
+function mixtureJoint<T>(ops: Ops<T>, logPi: T, mu: T, logStd: T, x: T): T {
+  const D = ops.shape(mu)[2]!;
+  const z = ops.mul(ops.sub(ops.reshape(x, [-1, 1, D]), mu), ops.exp(ops.neg(logStd)));
+  const per = ops.add(ops.add(ops.square(z), ops.mul(logStd, ops.scalar(2))), ops.scalar(LOG_2PI));
+  return ops.add(logPi, ops.mul(ops.sum(per, [2]), ops.scalar(-0.5)));
+}
+
+/** responsibilities r_bk = p(k | x_b) of a gaussianMixture's components: [B, K] (the E-step) */
+export function mixtureResponsibilities<T>(ops: Ops<T>, dist: DistValue<T>, x: T): T {
+  const { logits, mu, logStd } = dist.params as { logits: T; mu: T; logStd: T };
+  return ops.exp(logSoftmax(ops, mixtureJoint(ops, logSoftmax(ops, logits, 1), mu, logStd, x), 1));
 }

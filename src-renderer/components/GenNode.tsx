@@ -37,8 +37,9 @@ export function keyParams(spec: AnyNodeSpec, params: Record<string, unknown>): [
     if (out.length === 3) break;
   }
   if (spec.role === 'objective') {
-    const opt = merged.optimizer as { lr?: number } | undefined;
-    if (opt?.lr !== undefined) out.unshift(['lr', fmtValue(opt.lr)]);
+    const opt = merged.optimizer as { kind?: string; lr?: number } | undefined;
+    if (opt?.kind === 'update') out.unshift(['update', 'closed form']);
+    else if (opt?.lr !== undefined) out.unshift(['lr', fmtValue(opt.lr)]);
     const trains = merged.trains as string[] | undefined;
     if (trains?.length) out.push(['trains', trains.join(', ')]);
     const spr = merged.stepsPerRound as number | undefined;

@@ -10,7 +10,8 @@ import { validateDoc } from './validation';
 
 export interface Analysis {
   title: string;
-  objectives: { id: string; title: string; trains: string[]; stepsPerRound: number; order: number }[];
+  /** closedForm: the trained networks set their parameters by their own update rules (EM, stored points), not by a gradient step */
+  objectives: { id: string; title: string; trains: string[]; stepsPerRound: number; order: number; closedForm: boolean }[];
   networks: string[];
   latent: { has: boolean; text: string };
   /** what the objectives minimise, one entry per distinct divergence, in objective order */
@@ -42,8 +43,9 @@ export function analyze(doc: GraphDocument): Analysis {
 
   const objectives = v.objectives.map((o) => {
     const n = byId.get(o.nodeId);
-    const p = (v.nodes.get(o.nodeId)?.params ?? n?.params ?? {}) as { stepsPerRound?: number; order?: number };
-    return { id: o.nodeId, title: spec(o.nodeId)?.title ?? o.nodeId, trains: o.trains, stepsPerRound: p.stepsPerRound ?? 1, order: p.order ?? 0 };
+    const p = (v.nodes.get(o.nodeId)?.params ?? n?.params ?? {}) as { stepsPerRound?: number; order?: number; optimizer?: { kind?: string } };
+    const closedForm = p.optimizer?.kind === 'update';
+    return { id: o.nodeId, title: spec(o.nodeId)?.title ?? o.nodeId, trains: o.trains, stepsPerRound: p.stepsPerRound ?? 1, order: p.order ?? 0, closedForm };
   });
   objectives.sort((a, b) => a.order - b.order);
   const networks = doc.nodes.filter((n) => specOf(n.type)?.role === 'network').map((n) => n.id);
@@ -87,7 +89,10 @@ const list = (xs: string[]) => (xs.length <= 1 ? xs.join('') : `${xs.slice(0, -1
 
 export function describeObjectives(a: Analysis): string {
   if (!a.objectives.length) return 'no objective';
-  const parts = a.objectives.map((o) => `${o.title} (${o.id}) trains ${o.trains.length ? list(o.trains) : 'nothing'}${o.stepsPerRound > 1 ? ` ×${o.stepsPerRound} per round` : ''}`);
+  const parts = a.objectives.map(
+    (o) =>
+      `${o.title} (${o.id}) trains ${o.trains.length ? list(o.trains) : 'nothing'}${o.closedForm ? ' by closed-form updates (no gradient step, no learning rate)' : ''}${o.stepsPerRound > 1 ? ` ×${o.stepsPerRound} per round` : ''}`,
+  );
   return a.objectives.length === 1 ? parts[0]! : `${a.objectives.length} objectives take turns each round: ${parts.join(', then ')}`;
 }
 

@@ -186,12 +186,17 @@ describe('compare', () => {
     expect(compareSummary(vae, iwae).join('\n')).toMatch(/Divergence minimised\..*through the ELBO.*importance-weighted bound/);
     expect(describeObjectives(wgan)).toMatch(/WGAN-GP critic loss \(criticLoss\) trains critic ×5 per round, then WGAN generator loss \(generatorLoss\) trains generator/);
     expect(compareSummary(vae, vae).join('\n')).toMatch(/Both minimise the same divergence: KL\(p_data/);
+    // EM shows as plainly as a gradient step
+    const em = analyze(template('gmm-em-8gaussians'));
+    const sgd = analyze(template('gmm-sgd-8gaussians'));
+    expect(describeObjectives(em)).toMatch(/trains gmm by closed-form updates \(no gradient step, no learning rate\)/);
+    expect(describeObjectives(sgd)).not.toMatch(/closed-form/);
   });
 });
 
 describe('registry', () => {
   it('groups the palette by family and searches', () => {
-    expect(specsByFamily().map((g) => g.family.id)).toEqual(['common', 'vae', 'gan', 'flow', 'diffusion', 'flowmatching', 'ebm', 'iwae', 'fgan', 'gsn', 'score', 'wgan', 'wakesleep', 'sde', 'consistency']);
+    expect(specsByFamily().map((g) => g.family.id)).toEqual(['common', 'vae', 'gan', 'flow', 'diffusion', 'flowmatching', 'ebm', 'iwae', 'fgan', 'gsn', 'score', 'wgan', 'wakesleep', 'sde', 'consistency', 'mixture', 'autoregressive']);
     expect(searchSpecs('mlp')[0]!.type).toBe('network.mlp');
     expect(searchSpecs('ddim')[0]!.type).toBe('sampler.ddim');
   });
