@@ -19,6 +19,7 @@ import {
   type Result,
   type StudioApi,
   TOKEN_PARAM,
+  WS_PATH,
 } from '../src-main/api/contract';
 
 export class ApiCallError extends Error {
@@ -44,12 +45,39 @@ declare global {
   }
 }
 
-export type ConnectionState = 'connecting' | 'open' | 'closed';
+/**
+ * 'refused': the host answers (GET /health) but does not let this page's socket in: it was
+ * restarted and has a new token (its WebSocket upgrade says 401, which a page cannot read).
+ * Reconnecting needs the new address (see WebSocketClient.retarget).
+ */
+export type ConnectionState = 'connecting' | 'open' | 'closed' | 'refused';
 
 export interface StudioClient extends StudioApi {
   readonly transport: 'electron' | 'websocket';
   connection(): ConnectionState;
   onConnection(listener: (s: ConnectionState) => void): () => void;
+  /** web mode: reconnect to the host at this address (the URL it printed); an error text, or undefined */
+  retarget?(address: string): string | undefined;
+}
+
+/**
+ * The API socket URL for a host address as printed at start ("http://127.0.0.1:5173/?token=…"),
+ * or an error text. The token is required; host and port default to the current page's.
+ */
+export function apiUrlFromAddress(address: string, page: Pick<Location, 'protocol' | 'host'>): { url: string; token: string } | { error: string } {
+  const text = address.trim();
+  if (!text) return { error: 'paste the address the studio printed when it started' };
+  let u: URL;
+  try {
+    u = new URL(text, `${page.protocol}//${page.host}/`);
+  } catch {
+    return { error: 'this is not an address' };
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return { error: 'the address starts with http:// or https://' };
+  const token = u.searchParams.get(TOKEN_PARAM);
+  if (!token) return { error: `the address has no ${TOKEN_PARAM}= part: copy the whole line` };
+  const scheme = u.protocol === 'https:' ? 'wss' : 'ws';
+  return { url: `${scheme}://${u.host}${WS_PATH}?${TOKEN_PARAM}=${encodeURIComponent(token)}`, token };
 }
 
 function checkParams<M extends MethodName>(method: M, params: Params<M>): unknown {
@@ -160,9 +188,34 @@ export class WebSocketClient implements StudioClient {
   private retry = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private disposed = false;
+  /** closes in a row of sockets that never opened while the host answered /health */
+  private refusals = 0;
 
-  constructor(private readonly url: string) {
+  constructor(
+    private url: string,
+    /** GET /health of the host: whether it answers (a refused socket then means a wrong token) */
+    private readonly probe: (wsUrl: string) => Promise<boolean> = probeHealth,
+  ) {
     this.connect();
+  }
+
+  retarget(address: string): string | undefined {
+    const r = apiUrlFromAddress(address, location);
+    if ('error' in r) return r.error;
+    try {
+      sessionStorage.setItem('genloom.token', r.token);
+    } catch {
+      /* the tab forgets it on reload */
+    }
+    this.url = r.url;
+    this.retry = 0;
+    this.refusals = 0;
+    clearTimeout(this.timer);
+    const old = this.ws;
+    this.ws = undefined;
+    old?.close();
+    this.connect();
+    return undefined;
   }
 
   private setState(s: ConnectionState) {
@@ -183,8 +236,11 @@ export class WebSocketClient implements StudioClient {
       return;
     }
     this.ws = ws;
+    let opened = false;
     ws.onopen = () => {
+      opened = true;
       this.retry = 0;
+      this.refusals = 0;
       this.setState('open');
       for (const m of this.queue.splice(0)) ws.send(m);
     };
@@ -198,8 +254,23 @@ export class WebSocketClient implements StudioClient {
         p.reject(new ApiCallError('disconnected', `${p.method}: the connection to the host was lost`));
         this.pending.delete(id);
       }
-      this.setState('closed');
-      this.scheduleReconnect();
+      if (opened) {
+        this.setState('closed');
+        this.scheduleReconnect();
+        return;
+      }
+      // never opened: a host that is down, or one that refuses this token
+      const url = this.url;
+      void this.probe(url).then((up) => {
+        if (this.disposed || this.url !== url || this.ws) return;
+        this.refusals = up ? this.refusals + 1 : 0;
+        if (this.refusals >= 2) {
+          this.setState('refused'); // retrying with the same token cannot succeed
+          return;
+        }
+        this.setState('closed');
+        this.scheduleReconnect();
+      });
     };
     ws.onerror = () => {
       /* onclose follows */
@@ -275,6 +346,16 @@ export class WebSocketClient implements StudioClient {
     this.disposed = true;
     clearTimeout(this.timer);
     this.ws?.close();
+  }
+}
+
+async function probeHealth(wsUrl: string): Promise<boolean> {
+  try {
+    const u = new URL(wsUrl);
+    const r = await fetch(`${u.protocol === 'wss:' ? 'https' : 'http'}://${u.host}/health`, { cache: 'no-store' });
+    return r.ok;
+  } catch {
+    return false;
   }
 }
 

@@ -33,8 +33,10 @@ export function studio(): Studio {
       if (r.status === 'stopped' && r.stop) {
         const what = r.stop.reason === 'done' ? `Training done: ${r.stop.step} steps` : r.stop.reason === 'user' ? `Training stopped at step ${r.stop.step}` : `Training failed (${r.stop.reason}) at step ${r.stop.step}${r.stop.message ? `: ${r.stop.message}` : ''}`;
         s.ui.set({ status: what });
-        if (r.stop.reason === 'non-finite' || r.stop.reason === 'error') toast('error', what);
+        // a run that never started is reported once, by startTraining
+        if ((r.stop.reason === 'non-finite' || r.stop.reason === 'error') && r.runId !== null) toast('error', what);
       } else if (r.status === 'paused') s.ui.set({ status: `Training paused at step ${r.step}` });
+      else if (r.status === 'running' && r.runId) s.ui.set({ status: `Training run ${r.runId}` });
     });
   }
   return studioInstance;
@@ -43,11 +45,47 @@ export function studio(): Studio {
 // ---------------------------------------------------------------- toasts
 
 let toastId = 1;
+const toastTimers = new Map<number, ReturnType<typeof setTimeout>>();
+/**
+ * Shows a toast, and its text in the status bar. The same text shown again replaces the
+ * toast on screen (one failure, one toast) and restarts its timer; when the last toast with
+ * that text goes, a status bar still showing it returns to "Ready".
+ */
 export function toast(kind: Toast['kind'], text: string, at?: { x: number; y: number }): void {
   const { ui } = studio();
-  const t: Toast = { id: toastId++, kind, text, at };
-  ui.set((s) => ({ toasts: [...s.toasts.filter((x) => !(at && x.at)).slice(-4), t], status: text }));
-  setTimeout(() => ui.set((s) => ({ toasts: s.toasts.filter((x) => x.id !== t.id) })), kind === 'error' ? 9000 : at ? 5000 : 4000);
+  const same = ui.getState().toasts.find((x) => x.kind === kind && x.text === text && !x.at === !at);
+  const t: Toast = same ? { ...same, at } : { id: toastId++, kind, text, at };
+  ui.set((s) => ({ toasts: [...s.toasts.filter((x) => x.id !== t.id && !(at && x.at)).slice(-4), t], status: text }));
+  clearTimeout(toastTimers.get(t.id));
+  toastTimers.set(
+    t.id,
+    setTimeout(
+      () => {
+        toastTimers.delete(t.id);
+        ui.set((s) => ({ toasts: s.toasts.filter((x) => x.id !== t.id), status: s.status === text ? 'Ready' : s.status }));
+      },
+      kind === 'error' ? 9000 : at ? 5000 : 4000,
+    ),
+  );
+}
+
+/**
+ * "<action> <path>: <why>" with the path said once: host errors often name the path
+ * themselves ("cannot open /a/b.json: ENOENT: no such file or directory, open '/a/b.json'").
+ */
+export function failureText(action: string, path: string | undefined, err: unknown): string {
+  let why = errorMessage(err).trim();
+  // node's system errors: "ENOENT: no such file or directory, open '/x'" -> "no such file or directory"
+  why = why.replace(/\b[A-Z]{3,}: ([a-z][^,]*), \w+ '[^']*'/g, '$1');
+  // the host's own "cannot open <path>:" prefix repeats ours
+  why = why.replace(/^cannot (open|save|read|write) [^:\n]+:\s*/i, '');
+  const name = path?.trim();
+  if (name) {
+    const base = name.split(/[\\/]/).pop() ?? name;
+    const mentions = why.includes(name) || (base.length > 3 && why.includes(base));
+    return mentions ? `${action}: ${why}` : `${action} ${name}: ${why}`;
+  }
+  return `${action}: ${why}`;
 }
 
 export function setStatus(text: string): void {
@@ -198,7 +236,7 @@ export async function openFile(path?: string): Promise<void> {
     for (const w of res.warnings ?? []) toast('warning', w.message);
     void refreshRecent();
   } catch (err) {
-    toast('error', `Could not open ${path ?? 'the file'}: ${errorMessage(err)}`);
+    toast('error', failureText('Could not open', path ?? 'the file', err));
   }
 }
 
@@ -234,7 +272,7 @@ export async function saveFile(opts: { saveAs?: boolean; path?: string } = {}): 
     void refreshRecent();
     return true;
   } catch (err) {
-    toast('error', `Could not save: ${errorMessage(err)}`);
+    toast('error', failureText('Could not save', path, err));
     return false;
   }
 }

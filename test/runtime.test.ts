@@ -137,6 +137,17 @@ describe('training runtime', () => {
     );
     expect(events.at(-1)).toMatchObject({ type: 'stopped', reason: 'done', step: 500 });
     expect(events.filter((e) => e.type === 'metrics').map((e) => e.step)).toEqual([250, 500]);
+    // each evaluation is announced ('evaluating', 0 of 0) and reports its parts up to done = total, then its metrics
+    const evaluating = events.filter((e): e is Extract<TrainEvent, { type: 'evaluating' }> => e.type === 'evaluating');
+    expect(evaluating.filter((e) => e.done === 0).map((e) => e.step)).toEqual([250, 500]);
+    for (const [i, e] of events.entries()) {
+      if (e.type !== 'metrics') continue;
+      const before = events.slice(0, i).reverse().find((x) => x.type !== 'warning');
+      expect(before).toMatchObject({ type: 'evaluating', step: e.step });
+      const last = before as Extract<TrainEvent, { type: 'evaluating' }>;
+      expect(last.total).toBeGreaterThan(0);
+      expect(last.done).toBe(last.total);
+    }
     expect(events.filter((e) => e.type === 'checkpoint').map((e) => e.step)).toEqual([100, 200, 300, 400, 500]);
     expect(counts.get(500)).toBe(counts.get(10));
     expect(counts.get(250)).toBe(counts.get(10));

@@ -208,6 +208,8 @@ export interface ParamHint {
   units?: string;
   /** shown only while another param has one of these values */
   showWhen?: Record<string, readonly unknown[]>;
+  /** the node ignores this param while `input` is connected (shown read-only, with `reason`) */
+  ignoredWhenConnected?: { input: string; reason: string };
 }
 
 export interface NodeSpec<

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { defineNode, readState, writeState, type NodeCtx } from '../core/defineNode';
-import { compose, FLOW_OUT, layerDim, PREV_IN } from './chain';
+import { compose, DIM_UI, FLOW_OUT, layerDim, PREV_IN } from './chain';
 import { rowZeros } from '../core/values';
 
 /**
@@ -22,6 +22,7 @@ export const actnorm = defineNode({
   category: 'flow',
   role: 'network',
   inputs: PREV_IN,
+  ui: DIM_UI,
   outputs: FLOW_OUT,
   params: z.object({ dim: z.number().int().min(1).max(4096).default(2) }),
   math: {

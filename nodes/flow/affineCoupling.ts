@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
 import { buildMlp, mlpFields } from '../core/mlp';
 import type { BijectorValue } from '../core/values';
-import { compose, FLOW_OUT, layerDim, PREV_IN } from './chain';
+import { compose, DIM_UI, FLOW_OUT, layerDim, PREV_IN } from './chain';
 
 /**
  * RealNVP affine coupling (Dinh et al. 2017, eqs. 4-6). Split x = (x1, x2):
@@ -16,6 +16,7 @@ export const affineCoupling = defineNode({
   category: 'flow',
   role: 'network',
   inputs: PREV_IN,
+  ui: DIM_UI,
   outputs: FLOW_OUT,
   params: z.object({
     ...mlpFields,

@@ -44,4 +44,9 @@ export function layerDim(prev: PortShape | undefined, dim: number): number {
 export const PREV_IN = {
   prev: { type: { kind: 'Bijector' }, optional: true, doc: 'the flow so far (latent side); leave empty for the first layer' },
 } as const;
+/** a layer's `dim` counts only for the first layer of a chain (layerDim) */
+export const DIM_UI = {
+  dim: { ignoredWhenConnected: { input: 'prev', reason: 'taken from the previous layer (prev is connected); used only by the first layer of a chain' } },
+} as const;
+
 export const FLOW_OUT = { flow: { type: { kind: 'Bijector' }, doc: 'the flow including this layer' } } as const;

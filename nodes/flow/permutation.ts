@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineNode } from '../core/defineNode';
 import type { BijectorValue } from '../core/values';
-import { compose, FLOW_OUT, layerDim, PREV_IN } from './chain';
+import { compose, DIM_UI, FLOW_OUT, layerDim, PREV_IN } from './chain';
 import { rowZeros } from '../core/values';
 
 /** y = P x for a fixed permutation matrix P; |det P| = 1 so log|det J| = 0. */
@@ -23,7 +23,7 @@ export const permutation = defineNode({
     explain:
       'Shuffles coordinates between coupling layers so that each coordinate is eventually transformed. A permutation is volume preserving: it adds nothing to the log-likelihood.',
   },
-  ui: { seed: { advanced: true } },
+  ui: { ...DIM_UI, seed: { advanced: true } },
   fixture: { inputs: {}, params: { dim: 4, kind: 'random', seed: 3 } },
   infer: (shapes, p) => ({ flow: { kind: 'Bijector', event: [layerDim(shapes.prev, p.dim)] } }),
   build(ctx, p, shapes): { layer: BijectorValue<any> } {

@@ -69,6 +69,8 @@ export const TrainEvent = z.discriminatedUnion('type', [
     shape: z.array(z.number()),
     data: z.array(z.number()),
   }),
+  /** the metrics hook is running (done of total parts; what: the part just finished); a 'metrics' event ends it */
+  z.object({ type: z.literal('evaluating'), step: z.number().int(), done: z.number().int(), total: z.number().int(), what: z.string().optional() }),
   z.object({ type: z.literal('metrics'), step: z.number().int(), metrics: z.record(z.string(), z.number()) }),
   z.object({ type: z.literal('checkpoint'), step: z.number().int(), path: z.string() }),
   z.object({ type: z.literal('warning'), message: z.string() }),

@@ -27,6 +27,8 @@ export interface EvaluateOptions {
   samples?: boolean;
   /** importance-sampled NLL: draws per row (default: the declared K) and held-out rows (default: see above) */
   iwae?: { samples?: number; rows?: number };
+  /** after each evaluator: done of total, and which one (the studio shows it as 'evaluating') */
+  onProgress?: (done: number, total: number, what?: string) => void;
 }
 
 /** point sets up to this dimension get sample metrics; images get likelihood bounds */
@@ -36,15 +38,25 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
   const n = opts.n ?? 2000;
   const seed = opts.seed ?? 12345;
   const out: Record<string, number> = {};
+  const total = program.evaluators.length;
+  let done = 0;
+  const progress = (what: string) => opts.onProgress?.(++done, total, what);
   for (const e of program.evaluators) {
     if (e.kind === 'terms' || e.kind === 'iwae') continue;
     const feed = feeds.get(e.data);
-    if (!feed) continue;
-    if (e.kind === 'nll') {
-      out[`${e.dist.node}.nll`] = trainer.heldOutNll(e.dist, e.data, n);
+    if (!feed) {
+      progress(e.kind);
       continue;
     }
-    if (opts.samples === false || feed.dim > MAX_POINT_DIM) continue;
+    if (e.kind === 'nll') {
+      out[`${e.dist.node}.nll`] = trainer.heldOutNll(e.dist, e.data, n);
+      progress(`${e.dist.node}.nll`);
+      continue;
+    }
+    if (opts.samples === false || feed.dim > MAX_POINT_DIM) {
+      progress(e.sampler);
+      continue;
+    }
     const x = trainer.sample(e.sampler, n, seed).data;
     const y = feed.heldOut(n);
     const k = e.sampler;
@@ -59,20 +71,26 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
       out[`${k}.totalModes`] = c.totalModes;
       out[`${k}.highQuality`] = c.highQualityFraction;
     }
+    progress(`${k} samples`);
   }
   for (const e of program.evaluators) {
     if (e.kind !== 'terms') continue;
     const terms = trainer.heldOutTerms(e.objective, Math.min(n, 1000));
     out[`${e.objective}.${e.metric}`] = e.sum.reduce((a, k) => a + (terms[k] ?? NaN), 0);
     for (const k of e.report) out[`${e.objective}.${k}`] = terms[k] ?? NaN;
+    progress(`${e.objective}.${e.metric}`);
   }
   for (const e of program.evaluators) {
     if (e.kind !== 'iwae') continue;
     const feed = feeds.get(e.data);
-    if (!feed) continue;
+    if (!feed) {
+      progress(e.kind);
+      continue;
+    }
     const samples = opts.iwae?.samples ?? e.samples;
     const rows = opts.iwae?.rows ?? iwaeRowCount(e, feed.dim, n, samples);
     out[`${e.objective}.${e.metric}`] = heldOutIwaeNll(trainer, e, feed, rows, samples, seed);
+    progress(`${e.objective}.${e.metric}`);
   }
   return out;
 }

@@ -22,7 +22,11 @@ export type Evaluate = (
   trainer: Trainer,
   program: Program,
   feeds: Map<string, DataFeed>,
+  opts?: { onProgress?: EvaluateProgress },
 ) => Record<string, number> | Promise<Record<string, number>>;
+
+/** called by an Evaluate after each of its parts: `done` of `total`, `what` the part just finished */
+export type EvaluateProgress = (done: number, total: number, what?: string) => void;
 
 /** the details of the final 'stopped' event */
 export type StopDetails = Omit<Extract<TrainEvent, { type: 'stopped' }>, 'type'>;
@@ -172,8 +176,11 @@ export class RunOutputs {
     if (!evalFn) return;
     const { trainer: t, request, program, feeds, emit, warn } = this.run;
     let metrics: Record<string, number>;
+    const step = t.step;
+    emit({ type: 'evaluating', step, done: 0, total: 0 });
+    const onProgress: EvaluateProgress = (done, total, what) => emit({ type: 'evaluating', step, done, total, ...(what ? { what } : {}) });
     try {
-      metrics = await scoped(() => evalFn(t, program, feeds));
+      metrics = await scoped(() => evalFn(t, program, feeds, { onProgress }));
     } catch (e) {
       warn(`evaluation failed at step ${t.step}: ${errorMessage(e)}`);
       return;

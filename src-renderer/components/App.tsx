@@ -16,6 +16,7 @@ import { Inspector } from './Inspector';
 import { Modal } from './Modal';
 import { Palette } from './Palette';
 import { ProgramView } from './ProgramView';
+import { HostBanner } from './HostBanner';
 import { RestoreBanner } from './RestoreBanner';
 import { TemplateGallery } from './TemplateGallery';
 import { Toasts } from './Toasts';
@@ -247,9 +248,15 @@ function StatusBar() {
       <span>
         {doc.nodes.length} nodes{sel ? ` · ${sel} selected` : ''}
       </span>
-      <span>{lastAutosave ? `autosaved ${new Date(lastAutosave).toLocaleTimeString()}` : 'autosave on'}</span>
-      <span className={`conn conn-${conn}`} title={api.transport === 'electron' ? 'Electron bridge' : 'WebSocket to the host'}>
-        ● {api.transport === 'electron' ? 'desktop' : conn === 'open' ? 'connected' : conn === 'connecting' ? 'connecting…' : 'reconnecting…'}
+      <span data-testid="autosave-state">
+        {api.transport === 'websocket' && conn !== 'open'
+          ? 'not saved to the host: edits kept in this browser'
+          : lastAutosave
+            ? `autosaved ${new Date(lastAutosave).toLocaleTimeString()}`
+            : 'autosave on'}
+      </span>
+      <span className={`conn conn-${conn}`} title={api.transport === 'electron' ? 'Electron bridge' : 'WebSocket to the host'} data-testid="conn">
+        ● {api.transport === 'electron' ? 'desktop' : conn === 'open' ? 'connected' : conn === 'connecting' ? 'connecting…' : conn === 'refused' ? 'the host restarted' : 'reconnecting…'}
       </span>
     </footer>
   );
@@ -332,6 +339,7 @@ export function App() {
     <ReactFlowProvider>
       <div className="app">
         <Toolbar />
+        <HostBanner />
         <RestoreBanner />
         <div className="main">
           <Palette />

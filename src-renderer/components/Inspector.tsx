@@ -10,8 +10,15 @@ import { analyze, describeObjectives } from '../model/compare';
 import { studio, toast } from '../studio';
 import { ParamForm } from './ParamForm';
 
+/**
+ * An equation. Display-style maths is typeset in KaTeX's inline mode with \displaystyle, so a
+ * long equation (the ELBO) breaks after a relation or operator instead of overflowing the box.
+ */
 export const Katex = memo(function Katex({ latex, display = true }: { latex: string; display?: boolean }) {
-  const html = useMemo(() => katex.renderToString(latex, { throwOnError: false, displayMode: display, output: 'html', strict: 'ignore' }), [latex, display]);
+  const html = useMemo(
+    () => katex.renderToString(display ? `\\displaystyle ${latex}` : latex, { throwOnError: false, displayMode: false, output: 'html', strict: 'ignore' }),
+    [latex, display],
+  );
   return <div className="katex-box" dangerouslySetInnerHTML={{ __html: html }} />;
 });
 
@@ -99,7 +106,8 @@ export function Inspector() {
       );
   } else {
     const check = checks.get(node.id);
-    const g = v.nodes.get(node.id);
+    // connected is read from the edges: the inferred shapes are missing whenever inference fails
+    const connected = new Set(doc.edges.filter((e) => e.to[0] === node.id).map((e) => e.to[1]));
     body = (
       <div className="inspector-body" data-testid="inspector">
         <div className="insp-head" style={{ ['--fam' as string]: familyColour(spec) }}>
@@ -132,18 +140,18 @@ export function Inspector() {
           <table className="ports-table">
             <tbody>
               {Object.entries(spec.inputs).map(([p, d]) => (
-                <tr key={`i-${p}`}>
+                <tr key={`i-${p}`} data-port={`in:${p}`}>
                   <td className="muted">in</td>
                   <td>
                     {p}
                     {d.optional ? '?' : ''}
                   </td>
                   <td style={{ color: PORT_COLOR[d.type.kind] }}>{describePortType(d.type)}</td>
-                  <td className="mono">{check?.inShapes[p] ?? (g?.inputs[p] ? '' : d.optional ? 'optional' : 'not connected')}</td>
+                  <td className="mono">{check?.inShapes[p] ?? (connected.has(p) ? 'connected' : d.optional ? 'optional' : 'not connected')}</td>
                 </tr>
               ))}
               {Object.entries(spec.outputs).map(([p, d]) => (
-                <tr key={`o-${p}`}>
+                <tr key={`o-${p}`} data-port={`out:${p}`}>
                   <td className="muted">out</td>
                   <td>{p}</td>
                   <td style={{ color: PORT_COLOR[d.type.kind] }}>{describePortType(d.type)}</td>

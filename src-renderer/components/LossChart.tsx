@@ -21,8 +21,8 @@ export function LossChart({ title, series, version }: { title: string; series: S
     const others = terms.filter((t) => t !== 'loss');
     const ordered = terms.includes('loss') ? ['loss', ...others] : others;
     const opts: uPlot.Options = {
-      width: Math.max(200, el.clientWidth),
-      height: Math.max(100, el.clientHeight - 30),
+      width: Math.max(120, el.clientWidth),
+      height: Math.max(60, el.clientHeight - 30),
       pxAlign: 0,
       cursor: { drag: { x: true, y: false } },
       legend: { show: true, live: true },
@@ -58,7 +58,16 @@ export function LossChart({ title, series, version }: { title: string; series: S
     const u = new uPlot(opts, data, el);
     plot.current = u;
     (u as unknown as { _order: string[] })._order = ordered;
-    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height: Math.max(100, el.clientHeight - 30) }));
+    // the legend wraps onto as many lines as the terms need: the plot gets what is left
+    const fit = () => {
+      const legend = el.querySelector<HTMLElement>('.u-legend');
+      const lh = legend ? legend.offsetHeight : 30;
+      const width = Math.max(120, el.clientWidth);
+      const height = Math.max(60, el.clientHeight - lh - 2);
+      if (width !== u.width || height !== u.height) u.setSize({ width, height });
+    };
+    fit();
+    const ro = new ResizeObserver(fit);
     ro.observe(el);
     return () => {
       ro.disconnect();

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { GraphDocument } from '../../src-main/document/schema';
 import { setParam } from '../model/actions';
 import type { ParamHint } from '../../nodes/core/defineNode';
+import { ignoredParams } from '../model/paramContext';
 import { defaultParams, specOf, type AnyNodeSpec } from '../model/registry';
 import { studio } from '../studio';
 
@@ -65,7 +66,46 @@ function checkNumber(s: JsonSchema, n: number, int: boolean): string | undefined
   return undefined;
 }
 
+/** a zod issue in words a user reads next to the field */
+export function friendlyIssue(issue: z.core.$ZodIssue): string {
+  const i = issue as z.core.$ZodIssue & { minimum?: number | bigint; maximum?: number | bigint; inclusive?: boolean; divisor?: number; expected?: string; origin?: string };
+  const items = i.origin === 'array';
+  switch (i.code) {
+    case 'too_small':
+      return items ? `at least ${i.minimum} entries` : `must be ${i.inclusive === false ? '>' : '≥'} ${i.minimum}`;
+    case 'too_big':
+      return items ? `at most ${i.maximum} entries` : `must be ${i.inclusive === false ? '<' : '≤'} ${i.maximum}`;
+    case 'not_multiple_of':
+      return `must be a multiple of ${i.divisor}`;
+    case 'invalid_type':
+      return i.expected === 'int' ? 'must be an integer' : `must be ${i.expected === 'number' ? 'a number' : `a ${i.expected}`}`;
+    default:
+      return 'not a valid value';
+  }
+}
+
+/** sets `path` to `value` in a copy of `obj` */
+function withValue(obj: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
+  const [k, ...rest] = path;
+  if (k === undefined) return obj;
+  const inner = obj[k] && typeof obj[k] === 'object' && !Array.isArray(obj[k]) ? (obj[k] as Record<string, unknown>) : {};
+  return { ...obj, [k]: rest.length ? withValue(inner, rest, value) : value };
+}
+
+/**
+ * Checks one field's new value against the node's whole params schema (zod), before anything
+ * is written to the graph: the friendly text of the first issue at that field, or undefined.
+ */
+export function checkParam(spec: AnyNodeSpec, params: Record<string, unknown>, path: string[], value: unknown): string | undefined {
+  const r = spec.params.safeParse(withValue({ ...defaultParams(spec), ...params }, path, value));
+  if (r.success) return undefined;
+  const here = r.error.issues.find((i) => path.every((p, k) => String(i.path[k]) === p));
+  return here ? friendlyIssue(here) : undefined;
+}
+
 interface FieldProps {
+  /** the whole-params check of a new value at a path (see checkParam) */
+  check: (path: string[], value: unknown) => string | undefined;
   nodeId: string;
   path: string[];
   schema: JsonSchema;
@@ -75,7 +115,7 @@ interface FieldProps {
   units?: string;
 }
 
-function NumberField({ nodeId, path, schema, value }: FieldProps) {
+function NumberField({ nodeId, path, schema, value, check }: FieldProps) {
   const int = schema.type === 'integer';
   const [text, setText] = useState(value === undefined ? '' : String(value));
   const [err, setErr] = useState<string>();
@@ -84,6 +124,11 @@ function NumberField({ nodeId, path, schema, value }: FieldProps) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [value]);
   const step = schema.multipleOf ?? (int ? 1 : 'any');
+  // an invalid draft stays in the field (never in the graph) until fixed; blur or Escape reverts it
+  const revert = () => {
+    setText(value === undefined ? '' : String(value));
+    setErr(undefined);
+  };
   return (
     <>
       <input
@@ -100,10 +145,19 @@ function NumberField({ nodeId, path, schema, value }: FieldProps) {
           setText(t);
           if (t.trim() === '') return setErr('required');
           const n = Number(t);
-          const problem = checkNumber(schema, n, int);
+          const problem = checkNumber(schema, n, int) ?? check(path, n);
           setErr(problem);
-          if (!Number.isFinite(n)) return;
-          setParam(studio().editor, nodeId, path, n);
+          if (problem) return;
+          if (n !== value) setParam(studio().editor, nodeId, path, n);
+        }}
+        onBlur={() => {
+          if (err) revert();
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && err) {
+            e.stopPropagation();
+            revert();
+          }
         }}
       />
       {err ? <div className="field-err">{err}</div> : null}
@@ -111,7 +165,7 @@ function NumberField({ nodeId, path, schema, value }: FieldProps) {
   );
 }
 
-function ListField({ nodeId, path, schema, value }: FieldProps) {
+function ListField({ nodeId, path, schema, value, check }: FieldProps) {
   const item = schema.items ?? {};
   const numeric = item.type === 'integer' || item.type === 'number';
   const show = (v: unknown) => (Array.isArray(v) ? v.join(', ') : '');
@@ -143,9 +197,22 @@ function ListField({ nodeId, path, schema, value }: FieldProps) {
           }
           if (!problem && schema.maxItems !== undefined && list.length > schema.maxItems) problem = `at most ${schema.maxItems} entries`;
           if (!problem && schema.minItems !== undefined && list.length < schema.minItems) problem = `at least ${schema.minItems} entries`;
+          problem ??= check(path, list);
           setErr(problem);
           if (problem) return;
-          setParam(studio().editor, nodeId, path, list);
+          if (!sameList(list, value)) setParam(studio().editor, nodeId, path, list);
+        }}
+        onBlur={() => {
+          if (!err) return;
+          setText(show(value));
+          setErr(undefined);
+        }}
+        onKeyDown={(e) => {
+          if (e.key === 'Escape' && err) {
+            e.stopPropagation();
+            setText(show(value));
+            setErr(undefined);
+          }
         }}
       />
       {err ? <div className="field-err">{err}</div> : null}
@@ -246,6 +313,9 @@ export function ParamForm({ nodeId, spec, params, doc }: { nodeId: string; spec:
   const props = Object.entries(schema.properties ?? {});
   const defaults = defaultParams(spec);
   if (!props.length) return <div className="muted">This node has no parameters.</div>;
+  const check = (path: string[], value: unknown) => checkParam(spec, params, path, value);
+  const connected = new Set(doc.edges.filter((e) => e.to[0] === nodeId).map((e) => e.to[1]));
+  const ignored = ignoredParams(spec, connected);
   return (
     <div className="param-form" data-node={nodeId}>
       {props.map(([k, s]) => {
@@ -254,7 +324,22 @@ export function ParamForm({ nodeId, spec, params, doc }: { nodeId: string; spec:
         const hint = (spec.ui as Record<string, ParamHint | undefined> | undefined)?.[k];
         if (hint?.hidden) return null;
         if (hint?.showWhen && !Object.entries(hint.showWhen).every(([other, vals]) => vals.includes(params[other] ?? defaults[other]))) return null;
-        const field = <Field key={k} nodeId={nodeId} path={[k]} schema={s} value={merged} doc={doc} units={hint?.units} />;
+        const why = ignored.get(k);
+        if (why) {
+          // shown read-only with the reason, so nobody edits a value the node does not use
+          return (
+            <div key={k} className="field field-ignored" data-ignored={k}>
+              <label className="field-label" title={k}>
+                {humanize(k)}
+              </label>
+              <div className="field-control">
+                <input type="text" value={String(merged ?? '')} readOnly disabled aria-label={k} data-param={k} />
+                <div className="hint">{why}</div>
+              </div>
+            </div>
+          );
+        }
+        const field = <Field key={k} nodeId={nodeId} path={[k]} schema={s} value={merged} doc={doc} units={hint?.units} check={check} />;
         return hint?.advanced ? (
           <details key={k} className="field-advanced">
             <summary>advanced: {humanize(k)}</summary>

@@ -86,10 +86,20 @@ export function TrainPanel() {
           <span>
             backend <b data-testid="backend">{run.backend ?? '—'}</b>
           </span>
-          <span className={`status status-${run.status}`} data-testid="run-status">
-            {run.status}
+          <span className={`status status-${run.evaluating && run.status === 'running' ? 'evaluating' : run.status}`} data-testid="run-status">
+            {run.evaluating && run.status === 'running' ? 'evaluating' : run.status}
           </span>
         </div>
+        {run.evaluating && run.status === 'running' ? (
+          <div className="evaluating" data-testid="evaluating">
+            Evaluating the model at step {run.evaluating.step}
+            {run.evaluating.total ? ` · ${run.evaluating.done} / ${run.evaluating.total}` : '…'}
+            {run.evaluating.what ? <span className="muted"> · {run.evaluating.what}</span> : null}
+            <div className="progress progress-thin" aria-label="evaluation progress">
+              <div className="progress-bar" style={{ width: `${run.evaluating.total ? (100 * run.evaluating.done) / run.evaluating.total : 0}%` }} />
+            </div>
+          </div>
+        ) : null}
         {run.stop && run.stop.reason !== 'done' && run.stop.reason !== 'user' ? (
           <div className="diag-line diag-error">
             Stopped ({run.stop.reason}) at step {run.stop.step}

@@ -42,6 +42,8 @@ export interface RunState {
   warnings: string[];
   stop?: { reason: string; message?: string; nodeId?: string; checkpoint?: string; step: number };
   lastCheckpoint?: string;
+  /** the metrics are being computed (the run's last step, or every few steps): parts done of total */
+  evaluating: { step: number; done: number; total: number; what?: string } | null;
   /** bumps whenever anything above changed */
   version: number;
   /** the last run that got far enough to export */
@@ -67,6 +69,7 @@ export function initialRun(): RunState {
     metrics: {},
     metricsStep: 0,
     warnings: [],
+    evaluating: null,
     version: 0,
     exportableRunId: null,
   };
@@ -185,7 +188,11 @@ export class TrainingStore {
       case 'samples':
         s.samples = { ...s.samples, [e.sampler]: { step: e.step, sampler: e.sampler, shape: e.shape, data: e.data } };
         break;
+      case 'evaluating':
+        s.evaluating = { step: e.step, done: e.done, total: e.total, what: e.what };
+        break;
       case 'metrics':
+        s.evaluating = null;
         s.metrics = { ...s.metrics, ...e.metrics };
         s.metricsStep = e.step;
         break;
@@ -204,6 +211,7 @@ export class TrainingStore {
         s.step = e.step;
         break;
       case 'stopped':
+        s.evaluating = null;
         s.status = 'stopped';
         s.step = e.step;
         s.stop = { reason: e.reason, message: e.message, nodeId: e.nodeId, checkpoint: e.checkpoint, step: e.step };

@@ -58,7 +58,7 @@ export interface UiState {
   templatesError: string | null;
   recent: string[];
   status: string;
-  connection: 'connecting' | 'open' | 'closed';
+  connection: 'connecting' | 'open' | 'closed' | 'refused';
   lastAutosave: number | null;
 }
 

@@ -10,7 +10,7 @@
  * GENLOOM_E2E_SKIP_BUILD=1 to reuse an existing dist/web.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,8 +110,9 @@ describe.skipIf(!enabled)('studio end to end (Chromium, web mode)', () => {
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set GENLOOM_CHROMIUM)`);
     // screenshots of earlier runs go, so the folder shows this run only
-    await rm(ARTIFACTS, { recursive: true, force: true });
+    // (layout/ belongs to layout.e2e.test.ts, which may have run just before)
     await mkdir(ARTIFACTS, { recursive: true });
+    for (const f of await readdir(ARTIFACTS)) if (f !== 'layout') await rm(join(ARTIFACTS, f), { recursive: true, force: true });
     if (process.env.GENLOOM_E2E_SKIP_BUILD !== '1' || !existsSync(join(ROOT, 'dist/web/index.html'))) {
       const { build } = await import('vite');
       await build({ configFile: join(ROOT, 'vite.web.config.ts'), logLevel: 'warn' });

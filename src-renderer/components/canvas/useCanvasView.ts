@@ -7,7 +7,12 @@ import { useNodesInitialized, useReactFlow, type Node as FlowNode } from '@xyflo
 import { useCallback, useEffect, useRef, type RefObject } from 'react';
 import { canvas } from './handle';
 
-const FIT = { padding: 0.15, maxZoom: 1.1 };
+/**
+ * Fit-view padding in px: the right side keeps the minimap's corner (180 px wide plus its
+ * 15 px margin) clear, the left the zoom controls', so no node sits under either after a fit.
+ */
+export const FIT_PADDING = { top: '40px', bottom: '40px', left: '64px', right: '215px' } as const;
+const FIT = { padding: FIT_PADDING, maxZoom: 1.1 };
 const FAR_ZOOM = 0.42;
 
 type Flow = ReturnType<typeof useReactFlow>;
@@ -22,19 +27,27 @@ function useFitOnLoad(rf: Flow, fitSeq: number, nodeCount: number, nodes: FlowNo
   useEffect(() => {
     if (!pendingFit.current || !(initialized || nodeCount === 0)) return;
     pendingFit.current = 0;
-    void rf.fitView(FIT).then(() => {
+    const painted = () =>
       requestAnimationFrame(() => {
         performance.clearMarks('genloom:canvas-painted');
         performance.mark('genloom:canvas-painted');
       });
-    });
+    // with no nodes, React Flow queues a fit until nodes appear: the first node dropped would
+    // then be moved away from the drop point and zoomed in. An empty graph gets the plain view.
+    if (nodeCount === 0) {
+      void rf.setViewport({ x: 0, y: 0, zoom: 1 }).then(painted);
+      return;
+    }
+    void rf.fitView(FIT).then(painted);
   }, [initialized, fitSeq, rf, nodeCount, nodes]);
 }
 
 /** binds the `canvas` handle to this viewport */
 function useCanvasHandle(rf: Flow, wrapper: RefObject<HTMLDivElement | null>) {
   useEffect(() => {
-    canvas.fitView = () => void rf.fitView({ ...FIT, duration: 250 });
+    canvas.fitView = () => {
+      if (rf.getNodes().length) void rf.fitView({ ...FIT, duration: 250 });
+    };
     canvas.centerOn = (id: string) => {
       const n = rf.getInternalNode(id);
       if (!n) return;
