@@ -12,6 +12,7 @@ import { flow } from './flow';
 import { diffusion } from './diffusion';
 import { flowmatching } from './flowmatching';
 import { ebm } from './ebm';
+import { rbm } from './rbm';
 import { iwae } from './iwae';
 import { fgan } from './fgan';
 import { gsn } from './gsn';
@@ -23,7 +24,7 @@ import { consistency } from './consistency';
 import { mixture } from './mixture';
 import { autoregressive } from './autoregressive';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency, mixture, autoregressive];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency, mixture, autoregressive, rbm];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

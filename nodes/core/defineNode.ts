@@ -178,7 +178,14 @@ export type EvaluatorDecl =
    * the likelihood p(x|z); the latent that drives the node producing `px` must be a draw
    * from q (it is replaced by the K fresh draws).
    */
-  | { kind: 'iwae'; metric: string; samples: number; rows: number; x: string; q: string; prior: string; px: string };
+  | { kind: 'iwae'; metric: string; samples: number; rows: number; x: string; q: string; prior: string; px: string }
+  /**
+   * held-out NLL of an RBM by annealed importance sampling of log Z (Salakhutdinov & Murray
+   * 2008; src-main/eval/ais.ts): `rbm` names the objective's input carrying the RBM's Fn,
+   * `data` the input driven by the data; the objective's params `aisBetas` and `aisChains`
+   * (when present) set the number of temperatures and of annealing runs
+   */
+  | { kind: 'ais'; metric: string; rbm: string; data: string };
 
 /** structural facts for the compare view and the inspector */
 export interface NodeFacts {

@@ -52,6 +52,8 @@ export type Evaluator =
    * px (a draw from q, replaced by the K = `samples` draws)
    */
   | { kind: 'iwae'; objective: string; metric: string; samples: number; rows: number; data: string; x: PortRef; q: PortRef; prior: PortRef; px: PortRef; z: PortRef }
+  /** held-out NLL of an RBM by AIS (src-main/eval/ais.ts): `rbm` drives the objective's RBM input */
+  | { kind: 'ais'; objective: string; metric: string; rbm: PortRef; data: string; betas: number; chains: number }
   | { kind: 'samples'; sampler: string; data: string };
 
 export interface Program {
@@ -142,6 +144,12 @@ export function compile(graph: ValidatedGraph): Program {
         // held-out rows of the data node driving x (else the graph's first)
         const rowsOf = iw && graph.nodes.get(iw.x.node)!.spec.role === 'data' ? iw.x.node : firstData;
         if (iw && rowsOf) evaluators.push({ kind: 'iwae', objective: id, metric: e.metric, samples: e.samples, rows: e.rows, data: rowsOf, ...iw });
+      } else if (e.kind === 'ais') {
+        const rbm = n.inputs[e.rbm];
+        const x = n.inputs[e.data];
+        const rowsOf = x && graph.nodes.get(x.node)!.spec.role === 'data' ? x.node : firstData;
+        const num = (k: string, d: number) => (typeof n.params[k] === 'number' ? (n.params[k] as number) : d);
+        if (rbm && rowsOf && objectiveIds.has(id)) evaluators.push({ kind: 'ais', objective: id, metric: e.metric, rbm, data: rowsOf, betas: num('aisBetas', 10000), chains: num('aisChains', 100) });
       } else if (objectiveIds.has(id)) evaluators.push({ kind: 'terms', objective: id, metric: e.metric, sum: e.sum, report: e.report });
     }
   }
@@ -219,7 +227,9 @@ export function programToString(p: Program): string {
           ? `    held-out ${e.metric} = ${e.sum.join(' + ')} of ${e.objective}`
           : e.kind === 'iwae'
             ? `    held-out ${e.metric} of ${e.objective}: importance-sampled NLL, K = ${e.samples} draws of ${e.z.node}.${e.z.port} from ${e.q.node}.${e.q.port}, up to ${e.rows} rows of ${e.data}`
-            : `    sample metrics of ${e.sampler} against ${e.data}`,
+            : e.kind === 'ais'
+              ? `    held-out ${e.metric} of ${e.objective}: mean F(v) + log Z of ${e.rbm.node}.${e.rbm.port}, log Z by AIS (${e.chains} runs, ${e.betas} temperatures), on ${e.data}`
+              : `    sample metrics of ${e.sampler} against ${e.data}`,
     );
   }
   return lines.join('\n');

@@ -10,6 +10,9 @@
  *   the negative ELBO. It costs K decoder evaluations per row, so it uses few rows: at most
  *   n, the declared number (200) and IWAE_BUDGET (n / 2000) / (K dim) (iwae.ts), i.e. 200
  *   rows of a 2-D set, 10 MNIST images at n = 2000.
+ * - every RBM objective (nodes/rbm/): held-out NLL = mean F(v) + log Z with log Z by annealed
+ *   importance sampling (ais.ts), its standard error (`...SE`), the upper end of its 95%
+ *   interval (`...Upper95`) and the log Z estimate (`${objective}.logZ`).
  * Keys are `${nodeId}.${metric}`.
  */
 import type { Program } from '../compile/compile';
@@ -17,6 +20,7 @@ import { Rng } from '../data/rng';
 import { isToyName, toyModes } from '../data/toy';
 import type { DataFeed, Trainer } from '../runtime/Trainer';
 import { energyDistance, mmd2MultiScale, modeCoverage, slicedW2 } from './metrics';
+import { heldOutAisNll } from './ais';
 import { heldOutIwaeNll, iwaeRowCount } from './iwae';
 
 export interface EvaluateOptions {
@@ -29,6 +33,8 @@ export interface EvaluateOptions {
   iwae?: { samples?: number; rows?: number };
   /** after each evaluator: done of total, and which one (the studio shows it as 'evaluating') */
   onProgress?: (done: number, total: number, what?: string) => void;
+  /** AIS of an RBM's log Z: temperatures, annealing runs and held-out rows (default: the declared ones, min(n, 10000) rows) */
+  ais?: { betas?: number; chains?: number; rows?: number };
 }
 
 /** point sets up to this dimension get sample metrics; images get likelihood bounds */
@@ -42,7 +48,7 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
   let done = 0;
   const progress = (what: string) => opts.onProgress?.(++done, total, what);
   for (const e of program.evaluators) {
-    if (e.kind === 'terms' || e.kind === 'iwae') continue;
+    if (e.kind === 'terms' || e.kind === 'iwae' || e.kind === 'ais') continue;
     const feed = feeds.get(e.data);
     if (!feed) {
       progress(e.kind);
@@ -90,6 +96,21 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
     const samples = opts.iwae?.samples ?? e.samples;
     const rows = opts.iwae?.rows ?? iwaeRowCount(e, feed.dim, n, samples);
     out[`${e.objective}.${e.metric}`] = heldOutIwaeNll(trainer, e, feed, rows, samples, seed);
+    progress(`${e.objective}.${e.metric}`);
+  }
+  for (const e of program.evaluators) {
+    if (e.kind !== 'ais') continue;
+    const feed = feeds.get(e.data);
+    if (!feed) {
+      progress(e.kind);
+      continue;
+    }
+    const r = heldOutAisNll(trainer, e, feed, { rows: Math.min(n, 10000, feed.size?.test ?? Infinity), seed, ...opts.ais });
+    const k = `${e.objective}.${e.metric}`;
+    out[k] = r.nll;
+    out[`${k}SE`] = r.se;
+    out[`${k}Upper95`] = r.nll + 1.96 * r.se;
+    out[`${e.objective}.logZ`] = r.logZ;
     progress(`${e.objective}.${e.metric}`);
   }
   return out;
