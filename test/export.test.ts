@@ -59,6 +59,7 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'kde-moons': ['density:kde', 'sampler:sampler'],
   'ar-moons': ['density:ar', 'sampler:sampler'],
   'ar-8gaussians': ['density:ar', 'sampler:sampler'],
+  'made-mnist': ['density:made', 'sampler:sampler'],
   'rbm-mnist': ['energy:rbmCd', 'energy:rbmPcd', 'sampler:sampleCd', 'sampler:samplePcd'],
 };
 

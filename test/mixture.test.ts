@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { gaussianMixture } from '../nodes/core/dists';
 import type { DistValue } from '../nodes/core/values';
 import { mixture } from '../nodes/mixture/index';
-import { BANDWIDTH_GRID, bandwidthFactor } from '../nodes/mixture/kde';
+import { BANDWIDTH_GRID, bandwidthFactor, LOO_POINTS } from '../nodes/mixture/kde';
 import { loadProgramOrThrow } from '../src-main/compile/loadProgram';
 import { Rng } from '../src-main/data/rng';
 import { evaluateRun } from '../src-main/eval/evaluate';
@@ -180,6 +180,7 @@ describe('kernel density estimation', () => {
 
   it('stores the points, sets h by each rule, and its density is the average kernel', () => {
     const N = 200;
+    expect(N).toBeLessThanOrEqual(LOO_POINTS); // every point takes part in the leave-one-out choice
     const rows = fixedRows(N, 8);
     const sigma = [0, 1].map((d) => {
       const v = Array.from({ length: N }, (_, i) => rows[2 * i + d]!);

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { NodeCtx } from './defineNode';
+import type { Ops } from './ops';
 
 export const ActivationSchema = z.enum(['relu', 'leakyRelu', 'tanh', 'silu']);
 export type Activation = z.infer<typeof ActivationSchema>;
@@ -14,6 +15,20 @@ export const mlpFields = {
   hidden: z.array(z.number().int().min(1).max(4096)).max(8).default([128, 128]),
   activation: ActivationSchema.default('relu'),
 };
+
+/** the activation function a, element-wise */
+export function activate<T>(ops: Ops<T>, h: T, a: Activation): T {
+  switch (a) {
+    case 'relu':
+      return ops.relu(h);
+    case 'leakyRelu':
+      return ops.leakyRelu(h, 0.2);
+    case 'tanh':
+      return ops.tanh(h);
+    case 'silu':
+      return ops.silu(h);
+  }
+}
 
 export interface Mlp<T> {
   (x: T, t?: T): T;
@@ -58,18 +73,7 @@ export function buildMlp<T>(
           [1, timeDim / 2],
         )
       : undefined;
-  const act = (h: T): T => {
-    switch (activation) {
-      case 'relu':
-        return ops.relu(h);
-      case 'leakyRelu':
-        return ops.leakyRelu(h, 0.2);
-      case 'tanh':
-        return ops.tanh(h);
-      case 'silu':
-        return ops.silu(h);
-    }
-  };
+  const act = (h: T): T => activate(ops, h, activation);
   const f = ((x: T, t?: T): T => {
     let h = x;
     if (freqs) {

@@ -9,6 +9,9 @@ import type { DistValue } from '../core/values';
 /** multiples of Scott's bandwidth the held-out rule chooses among */
 export const BANDWIDTH_GRID = [0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1, 1.2, 1.5, 2] as const;
 
+/** points the held-out rule scores by leave-one-out likelihood */
+export const LOO_POINTS = 256;
+
 /** per-dimension bandwidth factor times sigma_d for n points in d dimensions (scipy's gaussian_kde) */
 export function bandwidthFactor(rule: 'scott' | 'silverman', n: number, d: number): number {
   // Scott (1992): n^(-1/(d+4));  Silverman (1986): (n (d+2) / 4)^(-1/(d+4))
@@ -24,7 +27,10 @@ export function bandwidthFactor(rule: 'scott' | 'silverman', n: number, d: numbe
  *   Scott      h_d = N^(-1/(d+4)) sigma_d
  *   Silverman  h_d = (N (d+2) / 4)^(-1/(d+4)) sigma_d
  *   held-out   h = c* h_Scott, c* the multiple in BANDWIDTH_GRID with the largest
- *              leave-one-out log-likelihood sum_i log (1/(N-1)) sum_{j != i} N(x_i; x_j, h^2)
+ *              leave-one-out log-likelihood sum_i log (1/(M-1)) sum_{j != i} N(x_i; x_j, h^2)
+ *              of the first M = min(N, LOO_POINTS) points under h = c h_Scott(M); the
+ *              multiple carries over to N because the optimal h shrinks like N^(-1/(d+4))
+ *              as Scott's rule does (an M x M kernel matrix instead of N x N)
  *   fixed      h_d = `h`
  * "Training" is closed-form steps (optimiser "update"): each keeps the last N training rows seen
  * (one step when the batch holds at least N) and sets h from them. The density exports to ONNX with the points as an initializer.
@@ -91,7 +97,9 @@ export const kde = defineNode({
     const rule = params.bandwidth === 'silverman' ? 'silverman' : 'scott';
     const logScott = ops.add(logSigma, ops.scalar(Math.log(bandwidthFactor(rule, N, D))));
     if (params.bandwidth !== 'heldout') return { points: pts, logH: logScott };
-    return { points: pts, logH: ops.add(logScott, heldOutLogMultiple(ops, pts, logScott)) };
+    const M = Math.min(N, LOO_POINTS);
+    const logScottM = ops.add(logSigma, ops.scalar(Math.log(bandwidthFactor('scott', M, D))));
+    return { points: pts, logH: ops.add(logScott, heldOutLogMultiple(ops, ops.sliceAxis(pts, 0, 0, M), logScottM)) };
   },
 });
 

@@ -55,7 +55,7 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
       continue;
     }
     if (e.kind === 'nll') {
-      out[`${e.dist.node}.nll`] = trainer.heldOutNll(e.dist, e.data, n);
+      out[`${e.dist.node}.nll`] = trainer.heldOutNll(e.dist, e.data, Math.min(n, feed.size?.test ?? n));
       progress(`${e.dist.node}.nll`);
       continue;
     }
