@@ -80,6 +80,7 @@ export const ProgramWire = z.object({
       z.object({ kind: z.literal('nll'), objective: z.string(), dist: PortRef, data: z.string() }),
       z.object({ kind: z.literal('terms'), objective: z.string(), metric: z.string(), sum: z.array(z.string()), report: z.array(z.string()) }),
       z.object({ kind: z.literal('iwae'), objective: z.string(), metric: z.string(), samples: z.number().int().min(1), rows: z.number().int().min(1), data: z.string(), x: PortRef, q: PortRef, prior: PortRef, px: PortRef, z: PortRef }),
+      z.object({ kind: z.literal('ais'), objective: z.string(), metric: z.string(), rbm: PortRef, data: z.string(), betas: z.number().int().min(1), chains: z.number().int().min(1) }),
       z.object({ kind: z.literal('samples'), sampler: z.string(), data: z.string() }),
     ]),
   ),
