@@ -13,6 +13,7 @@ import { diffusion } from './diffusion';
 import { flowmatching } from './flowmatching';
 import { ebm } from './ebm';
 import { rbm } from './rbm';
+import { factor } from './factor';
 import { iwae } from './iwae';
 import { fgan } from './fgan';
 import { gsn } from './gsn';
@@ -24,7 +25,7 @@ import { consistency } from './consistency';
 import { mixture } from './mixture';
 import { autoregressive } from './autoregressive';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency, mixture, autoregressive, rbm];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency, mixture, autoregressive, rbm, factor];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -61,6 +61,8 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'ar-8gaussians': ['density:ar', 'sampler:sampler'],
   'made-mnist': ['density:made', 'sampler:sampler'],
   'rbm-mnist': ['energy:rbmCd', 'energy:rbmPcd', 'sampler:sampleCd', 'sampler:samplePcd'],
+  'ppca-mnist': ['density:fa', 'sampler:sampler'],
+  'fa-mnist': ['density:fa', 'sampler:sampler'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];

@@ -30,6 +30,8 @@ export const made = defineNode({
     activation: ActivationSchema.default('relu'),
     ordering: z.enum(['natural', 'random']).default('natural'),
     seed: z.number().int().default(0),
+    /** direct input-to-output weights, masked to the ordering (a logistic autoregressive term beside the hidden layers) */
+    direct: z.boolean().default(false),
   }),
   math: {
     latex: 'p(x) = \\prod_{d=1}^{D} \\operatorname{Bern}\\big(x_d; \\sigma(a_d(x_{<d}))\\big),\\quad M^{l}_{k\'k} = \\mathbb{1}[m^{l}(k) \\ge m^{l-1}(k\')],\\quad M^{L}_{kd} = \\mathbb{1}[m(d) > m^{L-1}(k)]',
@@ -63,13 +65,21 @@ export const made = defineNode({
       }
       return { w: ctx.param(`l${l}.w`, [sizes[l]!, out], { kind: 'glorot' }), b: ctx.param(`l${l}.b`, [out], { kind: 'zeros' }), mask: ops.constant(mask, [sizes[l]!, out]), last };
     });
+    // direct connections: out_k += sum_a x_a Wd[a, k] 1[m(k) > m(a)]
+    let direct: { w: any; mask: any } | undefined;
+    if (p.direct) {
+      const mask = new Float32Array(D * D);
+      for (let a = 0; a < D; a++) for (let k = 0; k < D; k++) mask[a * D + k] = m0[k]! > m0[a]! ? 1 : 0;
+      direct = { w: ctx.param('direct.w', [D, D], { kind: 'zeros' }), mask: ops.constant(mask, [D, D]) };
+    }
     const logits = (x: any) => {
-      let h = ops.reshape(x, [-1, D]);
+      const x2 = ops.reshape(x, [-1, D]);
+      let h = x2;
       for (const l of layers) {
         h = ops.add(ops.matmul(h, ops.mul(l.w, l.mask)), l.b);
         if (!l.last) h = activate(ops, h, p.activation);
       }
-      return h;
+      return direct ? ops.add(h, ops.matmul(x2, ops.mul(direct.w, direct.mask))) : h;
     };
     const position = ops.constant(Float32Array.from(m0), [1, D]);
     const dist: DistValue<any> = {
