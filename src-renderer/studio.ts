@@ -7,6 +7,7 @@ import { GraphDocumentSchema, type GraphDocument } from '../src-main/document/sc
 import { api, errorMessage, type StudioClient } from './api';
 import { EditorStore, emptyDocument } from './model/store';
 import { TrainingStore } from './model/training';
+import { PREFS_KEY, prefsOf, readPrefs, samePrefs, type ThemePref } from './model/prefs';
 import { SimpleStore, initialUi, type TemplateInfo, type Toast, type UiState } from './model/ui';
 import { validateDoc } from './model/validation';
 
@@ -38,8 +39,58 @@ export function studio(): Studio {
       } else if (r.status === 'paused') s.ui.set({ status: `Training paused at step ${r.step}` });
       else if (r.status === 'running' && r.runId) s.ui.set({ status: `Training run ${r.runId}` });
     });
+    keepPrefs(s.ui);
   }
   return studioInstance;
+}
+
+// ---------------------------------------------------------------- lecture preferences
+
+const DARK_QUERY = '(prefers-color-scheme: dark)';
+
+/** reads the stored preferences and the system's theme, and stores every change of them */
+function keepPrefs(ui: SimpleStore<UiState>): void {
+  let stored = readPrefs(typeof localStorage === 'undefined' ? null : safeGet(PREFS_KEY));
+  const mq = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia(DARK_QUERY) : undefined;
+  ui.set({ ...stored, systemDark: mq ? mq.matches : true });
+  mq?.addEventListener('change', (e) => ui.set({ systemDark: e.matches }));
+  ui.subscribe(() => {
+    const now = prefsOf(ui.getState());
+    if (samePrefs(now, stored)) return;
+    stored = now;
+    writeLocal(PREFS_KEY, now);
+  });
+}
+
+function safeGet(key: string): string | null {
+  try {
+    return localStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+/** the canvas refits once the layout has settled (nodes re-measured, panels shown or hidden) */
+function refitSoon(): void {
+  setTimeout(requestFit, 120);
+}
+
+export function toggleEquations(): void {
+  const { ui } = studio();
+  const on = !ui.getState().equations;
+  ui.set({ equations: on, status: on ? 'Equations shown on the nodes (E hides them)' : 'Equations hidden (E shows them)' });
+  refitSoon();
+}
+
+export function setPresentation(on: boolean): void {
+  const { ui } = studio();
+  if (ui.getState().presentation === on) return;
+  ui.set({ presentation: on, addPopup: null, status: on ? 'Presentation mode (Esc or P leaves it)' : 'Left presentation mode' });
+  refitSoon();
+}
+
+export function setTheme(theme: ThemePref): void {
+  studio().ui.set({ theme, status: `Theme: ${theme === 'system' ? 'follows the system' : theme}` });
 }
 
 // ---------------------------------------------------------------- toasts

@@ -1,11 +1,12 @@
 /** The studio window: toolbar, palette, canvas, inspector, bottom dock, status bar, dialogs. */
 import { ReactFlowProvider } from '@xyflow/react';
-import { useEffect, useMemo } from 'react';
+import { useEffect, useLayoutEffect, useMemo } from 'react';
 import { copySelection, deleteSelection, groupSelection, isClip, paste, ungroupSelection, type Clip } from '../model/actions';
 import { structureOf, useEditor } from '../model/store';
+import { lectureAction, nextTheme, resolveTheme, THEME_LABEL } from '../model/prefs';
 import { useStore } from '../model/ui';
 import { validateDoc } from '../model/validation';
-import { loadTemplates, newDocument, openFile, refreshRecent, restoreOnStart, saveFile, startAutosave, studio, toast } from '../studio';
+import { loadTemplates, newDocument, openFile, refreshRecent, restoreOnStart, saveFile, setPresentation, setTheme, startAutosave, studio, toast, toggleEquations } from '../studio';
 import { AddNodePopup } from './AddNodePopup';
 import { Canvas, canvas } from './Canvas';
 import { CompareView } from './CompareView';
@@ -56,6 +57,9 @@ export const SHORTCUTS: [string, string][] = [
   ['Ctrl+O', 'open'],
   ['Ctrl+N', 'new graph'],
   ['F', 'fit the view'],
+  ['E', 'equations on the nodes, on / off'],
+  ['P', 'presentation mode, on / off'],
+  ['Esc', 'leave presentation mode'],
   ['double-click canvas', 'search and add a node'],
   ['Shift+drag', 'box-select'],
 ];
@@ -84,7 +88,16 @@ function useShortcuts() {
         return;
       }
       if (editable) return;
-      if (ui.getState().modal) return;
+      const modal = ui.getState().modal;
+      const lecture = lectureAction(e, ui.getState().presentation);
+      // a dialog keeps its keys; the compare view's nodes show equations too
+      if (lecture && (!modal || (modal === 'compare' && lecture === 'toggle-equations'))) {
+        e.preventDefault();
+        if (lecture === 'toggle-equations') toggleEquations();
+        else setPresentation(lecture === 'toggle-presentation' ? !ui.getState().presentation : false);
+        return;
+      }
+      if (modal) return;
       if (mod && k === 'z' && !e.shiftKey) {
         e.preventDefault();
         if (!editor.undo()) ui.set({ status: 'Nothing to undo' });
@@ -217,6 +230,7 @@ function Toolbar() {
           ?
         </button>
       </div>
+      <LectureButtons />
       <div className="doc-title" title={filePath ?? 'not saved to a file yet'} data-testid="doc-title">
         {title}
         {dirty ? <span className="dirty" title="unsaved changes (autosaved)"> •</span> : null}
@@ -224,6 +238,45 @@ function Toolbar() {
       </div>
     </header>
   );
+}
+
+/** the lecture toggles: equations on the nodes, presentation mode, the theme */
+function LectureButtons() {
+  const { ui } = studio();
+  const equations = useStore(ui, (s) => s.equations);
+  const presentation = useStore(ui, (s) => s.presentation);
+  const theme = useStore(ui, (s) => s.theme);
+  const shown = useStore(ui, (s) => resolveTheme(s.theme, s.systemDark));
+  return (
+    <div className="tb-group">
+      <button className={equations ? 'toggled' : undefined} aria-pressed={equations} onClick={toggleEquations} title="Equations on the nodes (E)" data-testid="toggle-equations">
+        ∑ Equations
+      </button>
+      <button className={presentation ? 'toggled' : undefined} aria-pressed={presentation} onClick={() => setPresentation(!presentation)} title={presentation ? 'Leave presentation mode (Esc or P)' : 'Presentation mode: large type, high contrast, panels hidden (P)'} data-testid="toggle-presentation">
+        {presentation ? 'Exit presentation' : 'Present'}
+      </button>
+      <button onClick={() => setTheme(nextTheme(theme))} title={`${THEME_LABEL[theme]}${theme === 'system' ? ` (now ${shown})` : ''}: click for ${THEME_LABEL[nextTheme(theme)].toLowerCase()}`} data-testid="toggle-theme" data-theme-pref={theme}>
+        {theme === 'system' ? '◐ System' : theme === 'light' ? '☀ Light' : '☾ Dark'}
+      </button>
+    </div>
+  );
+}
+
+/** the theme and presentation mode on the root element, where the CSS custom properties live */
+function useDocumentLook() {
+  const { ui } = studio();
+  const theme = useStore(ui, (s) => resolveTheme(s.theme, s.systemDark));
+  const presentation = useStore(ui, (s) => s.presentation);
+  const equations = useStore(ui, (s) => s.equations);
+  // before the paint: no flash of the other theme
+  useLayoutEffect(() => {
+    const root = document.documentElement;
+    root.dataset.theme = theme;
+    if (presentation) root.dataset.presentation = '';
+    else delete root.dataset.presentation;
+    if (equations) root.dataset.equations = '';
+    else delete root.dataset.equations;
+  }, [theme, presentation, equations]);
 }
 
 function StatusBar() {
@@ -323,6 +376,7 @@ export function App() {
   const { ui, api } = studio();
   const modal = useStore(ui, (s) => s.modal);
   useShortcuts();
+  useDocumentLook();
   useEffect(() => {
     ui.set({ connection: api.connection() });
     return api.onConnection((c) => ui.set({ connection: c }));

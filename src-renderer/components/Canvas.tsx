@@ -6,12 +6,14 @@
  */
 import { Background, BackgroundVariant, Controls, ReactFlow, useReactFlow } from '@xyflow/react';
 import { useMemo, useRef } from 'react';
+import { resolveTheme } from '../model/prefs';
 import { useEditor } from '../model/store';
 import { useStore } from '../model/ui';
 import { nodeChecks, validateDoc } from '../model/validation';
 import { studio } from '../studio';
 import { CanvasMiniMap, EmptyCanvas } from './canvas/CanvasParts';
 import { ConnectHint } from './canvas/ConnectHint';
+import { NodeDisplayContext } from './canvas/NodeDisplay';
 import { useCanvasView } from './canvas/useCanvasView';
 import { useConnectionRules } from './canvas/useConnectionRules';
 import { useDropAndSearch } from './canvas/useDropAndSearch';
@@ -31,15 +33,20 @@ export function Canvas() {
   const doc = useEditor(editor, (s) => s.doc);
   const selection = useEditor(editor, (s) => s.selection);
   const fitSeq = useStore(ui, (s) => s.fitSeq);
+  const equations = useStore(ui, (s) => s.equations);
+  const presentation = useStore(ui, (s) => s.presentation);
+  const colorMode = useStore(ui, (s) => resolveTheme(s.theme, s.systemDark));
+  const display = useMemo(() => ({ equations }), [equations]);
   const v = useMemo(() => validateDoc(doc), [doc]);
   const checks = useMemo(() => nodeChecks(v), [v]);
   const wrapper = useRef<HTMLDivElement>(null);
 
-  const flow = useFlowElements(doc, selection, v, checks);
+  const dragging = useEditor(editor, (s) => s.dragBase !== null);
+  const flow = useFlowElements(doc, selection, v, checks, equations, dragging);
   const changes = useGraphChanges(editor, flow);
   const rules = useConnectionRules(editor, ui);
   const pointer = useDropAndSearch(rf, editor, ui);
-  const { onMove } = useCanvasView(rf, wrapper, fitSeq, doc.nodes.length, flow.nodes);
+  const { onMove } = useCanvasView(rf, wrapper, fitSeq, doc.nodes.length, flow.nodes, presentation);
 
   return (
     <div
@@ -51,6 +58,7 @@ export function Canvas() {
       onDrop={pointer.onDrop}
       data-testid="canvas"
     >
+      <NodeDisplayContext.Provider value={display}>
       <ReactFlow
         nodes={flow.nodes}
         edges={flow.edges}
@@ -64,7 +72,7 @@ export function Canvas() {
         onlyRenderVisibleElements
         minZoom={0.08}
         maxZoom={2.5}
-        colorMode="dark"
+        colorMode={colorMode}
         connectionRadius={28}
         elevateNodesOnSelect={false}
         multiSelectionKeyCode={['Meta', 'Control']}
@@ -72,11 +80,12 @@ export function Canvas() {
         attributionPosition="top-right"
         fitView={false}
       >
-        <Background variant={BackgroundVariant.Dots} gap={22} size={1.2} color="#2c3344" />
+        <Background variant={BackgroundVariant.Dots} gap={22} size={1.2} color="var(--canvas-dots)" />
         <Controls position="bottom-left" showInteractive={false} />
         <CanvasMiniMap />
         <ConnectHint />
       </ReactFlow>
+      </NodeDisplayContext.Provider>
       {doc.nodes.length === 0 ? <EmptyCanvas onBrowse={() => ui.set({ modal: 'templates' })} /> : null}
     </div>
   );

@@ -2,21 +2,25 @@
  * Compare view for educators: two graphs side by side, nodes coloured by role, and a
  * generated summary of their structural differences.
  */
-import { ReactFlow, ReactFlowProvider, Background, BackgroundVariant, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
+import { ReactFlow, ReactFlowProvider, Background, BackgroundVariant, useNodesInitialized, useReactFlow, type Edge as FlowEdge, type Node as FlowNode } from '@xyflow/react';
 import { useEffect, useMemo, useState } from 'react';
 import type { GraphDocument } from '../../src-main/document/schema';
 import { analyze, compareSummary, describeObjectives, type Analysis } from '../model/compare';
+import { equationOffsets } from '../model/equationLayout';
 import { PORT_COLOR, ROLE_COLOR, ROLE_LABEL, specOf } from '../model/registry';
 import { useEditor } from '../model/store';
+import { resolveTheme } from '../model/prefs';
 import { useStore } from '../model/ui';
 import { nodeChecks, noCheck, validateDoc } from '../model/validation';
-import { loadTemplates, studio } from '../studio';
+import { loadTemplates, studio, toggleEquations } from '../studio';
 import { GenNode } from './GenNode';
+import { NodeDisplayContext } from './canvas/NodeDisplay';
 import { Modal } from './Modal';
 
 const nodeTypes = { gen: GenNode };
 
-function Pane({ doc }: { doc: GraphDocument }) {
+function Pane({ doc, equations, colorMode }: { doc: GraphDocument; equations: boolean; colorMode: 'light' | 'dark' }) {
+  const display = useMemo(() => ({ equations }), [equations]);
   const { nodes, edges } = useMemo(() => {
     const checks = nodeChecks(validateDoc(doc));
     const nodes: FlowNode[] = doc.nodes.map((n) => ({
@@ -27,29 +31,51 @@ function Pane({ doc }: { doc: GraphDocument }) {
     }));
     const edges: FlowEdge[] = doc.edges.map((e, i) => {
       const kind = specOf(doc.nodes.find((n) => n.id === e.from[0])?.type ?? '')?.outputs[e.from[1]]?.type.kind;
-      return { id: `e${i}`, source: e.from[0], sourceHandle: e.from[1], target: e.to[0], targetHandle: e.to[1], style: { stroke: kind ? PORT_COLOR[kind] : '#888', strokeWidth: 2 } };
+      return { id: `e${i}`, source: e.from[0], sourceHandle: e.from[1], target: e.to[0], targetHandle: e.to[1], style: { stroke: kind ? PORT_COLOR[kind] : 'var(--edge-default)', strokeWidth: 2 } };
     });
     return { nodes, edges };
   }, [doc]);
   return (
     <ReactFlowProvider>
+      <NodeDisplayContext.Provider value={display}>
+        <PaneFlow key={`${doc.meta.title ?? ''}:${equations}`} base={nodes} edges={edges} equations={equations} colorMode={colorMode} />
+      </NodeDisplayContext.Provider>
+    </ReactFlowProvider>
+  );
+}
+
+/** one pane's flow; equations on, nodes that grew push the ones below them down, then the view fits again */
+function PaneFlow({ base, edges, equations, colorMode }: { base: FlowNode[]; edges: FlowEdge[]; equations: boolean; colorMode: 'light' | 'dark' }) {
+  const rf = useReactFlow();
+  const initialized = useNodesInitialized();
+  const [offsets, setOffsets] = useState<ReadonlyMap<string, number>>(() => new Map());
+  useEffect(() => {
+    if (!equations || !initialized) return;
+    const boxes = base.map((n) => {
+      const m = rf.getInternalNode(n.id)?.measured;
+      return { id: n.id, x: n.position.x, y: n.position.y, width: m?.width ?? 232, height: m?.height ?? 120 };
+    });
+    setOffsets(equationOffsets(boxes));
+    const t = setTimeout(() => void rf.fitView({ padding: 0.1 }), 30);
+    return () => clearTimeout(t);
+  }, [initialized, equations, base, rf]);
+  const nodes = useMemo(() => (offsets.size ? base.map((n) => (offsets.has(n.id) ? { ...n, position: { x: n.position.x, y: n.position.y + offsets.get(n.id)! } } : n)) : base), [base, offsets]);
+  return (
       <ReactFlow
-        key={doc.meta.title ?? ''}
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
         nodesDraggable={false}
         nodesConnectable={false}
         elementsSelectable={false}
-        colorMode="dark"
+        colorMode={colorMode}
         fitView
         fitViewOptions={{ padding: 0.1 }}
         minZoom={0.05}
         proOptions={{ hideAttribution: true }}
       >
-        <Background variant={BackgroundVariant.Dots} gap={22} size={1} color="#2a3040" />
+        <Background variant={BackgroundVariant.Dots} gap={22} size={1} color="var(--canvas-dots)" />
       </ReactFlow>
-    </ReactFlowProvider>
   );
 }
 
@@ -81,6 +107,8 @@ function Facts({ a }: { a: Analysis }) {
 export function CompareView() {
   const { ui, editor } = studio();
   const templates = useStore(ui, (s) => s.templates);
+  const equations = useStore(ui, (s) => s.equations);
+  const colorMode = useStore(ui, (s) => resolveTheme(s.theme, s.systemDark));
   const current = useEditor(editor, (s) => s.doc);
   const [left, setLeft] = useState<string>(current.nodes.length ? 'current' : '');
   const [right, setRight] = useState<string>('');
@@ -119,6 +147,10 @@ export function CompareView() {
               {ROLE_LABEL[r]}
             </span>
           ))}
+          <span className="spacer" />
+          <label className="check" title="Equations on the nodes (E)">
+            <input type="checkbox" checked={equations} onChange={toggleEquations} data-testid="compare-equations" /> Equations on the nodes
+          </label>
         </div>
         <div className="compare-panes">
           {[
@@ -129,7 +161,7 @@ export function CompareView() {
               <select value={key} onChange={(e) => set(e.target.value)} aria-label={i ? 'right graph' : 'left graph'}>
                 {options}
               </select>
-              <div className="compare-canvas">{doc ? <Pane doc={doc} /> : <div className="muted pad">choose a graph</div>}</div>
+              <div className="compare-canvas">{doc ? <Pane doc={doc} equations={equations} colorMode={colorMode} /> : <div className="muted pad">choose a graph</div>}</div>
               {an ? <Facts a={an} /> : null}
             </div>
           ))}

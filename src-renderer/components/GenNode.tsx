@@ -1,13 +1,16 @@
 /**
  * The one node component, built from the node spec: family colour, typed handles coloured
- * by port type, shapes on hover, key params inline, diagnostics on the node and its ports.
+ * by port type, shapes on hover, key params inline, diagnostics on the node and its ports,
+ * and (equations on) the node type's equation, fitted to the node's width.
  */
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import { memo, useState } from 'react';
+import { memo, useContext, useState } from 'react';
 import { describePortType, type PortDecl } from '../../nodes/core/ports';
 import type { NodeInstance } from '../../src-main/document/schema';
 import { defaultParams, familyColour, familyLabel, PORT_COLOR, ROLE_COLOR, specOf, type AnyNodeSpec } from '../model/registry';
 import type { NodeCheck } from '../model/validation';
+import { NodeDisplayContext } from './canvas/NodeDisplay';
+import { Katex } from './Katex';
 
 export interface GenNodeData extends Record<string, unknown> {
   node: NodeInstance;
@@ -77,7 +80,7 @@ function Port({ name, decl, side, shape, problems, readOnly, onHover, hovered }:
         id={name}
         isConnectable={!readOnly}
         className={`handle handle-${kind}${bad ? ' handle-bad' : ''}`}
-        style={{ background: PORT_COLOR[kind], borderColor: bad ? '#ff5a5a' : undefined }}
+        style={{ background: PORT_COLOR[kind], borderColor: bad ? 'var(--error)' : undefined }}
         title=""
       />
       <span className="port-name">
@@ -107,6 +110,7 @@ function Port({ name, decl, side, shape, problems, readOnly, onHover, hovered }:
 
 function GenNodeImpl({ data, selected, id }: NodeProps<GenFlowNode>) {
   const [hover, setHover] = useState<string | null>(null);
+  const { equations } = useContext(NodeDisplayContext);
   const spec = specOf(data.node.type);
   if (!spec) {
     return (
@@ -175,6 +179,11 @@ function GenNodeImpl({ data, selected, id }: NodeProps<GenFlowNode>) {
           );
         })}
       </div>
+      {equations && spec.math.latex ? (
+        <div className="gnode-math" data-testid="node-math">
+          <Katex latex={spec.math.latex} fit className="katex-node" />
+        </div>
+      ) : null}
       {params.length ? (
         <div className="gnode-params">
           {params.map(([k, v]) => (

@@ -1,6 +1,5 @@
 /** Inspector: the selected node's params form, ports and shapes, equation and explanation. */
-import katex from 'katex';
-import { memo, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { describePortType } from '../../nodes/core/ports';
 import { renameNode, setMeta } from '../model/actions';
 import { familyColour, familyLabel, PORT_COLOR, ROLE_LABEL, specOf } from '../model/registry';
@@ -8,19 +7,8 @@ import { structureOf, useEditor } from '../model/store';
 import { nodeChecks, validateDoc } from '../model/validation';
 import { analyze, describeObjectives } from '../model/compare';
 import { studio, toast } from '../studio';
+import { Katex } from './Katex';
 import { ParamForm } from './ParamForm';
-
-/**
- * An equation. Display-style maths is typeset in KaTeX's inline mode with \displaystyle, so a
- * long equation (the ELBO) breaks after a relation or operator instead of overflowing the box.
- */
-export const Katex = memo(function Katex({ latex, display = true }: { latex: string; display?: boolean }) {
-  const html = useMemo(
-    () => katex.renderToString(display ? `\\displaystyle ${latex}` : latex, { throwOnError: false, displayMode: false, output: 'html', strict: 'ignore' }),
-    [latex, display],
-  );
-  return <div className="katex-box" dangerouslySetInnerHTML={{ __html: html }} />;
-});
 
 function IdEditor({ id }: { id: string }) {
   const [text, setText] = useState(id);

@@ -2,17 +2,20 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import type { Series } from '../model/training';
+import { cssVar, useLookKey } from './look';
 
+/** the dark theme's; the theme in force gives --term-0 .. --term-7 (app.css) */
 const TERM_COLORS = ['#e8ecf4', '#4fa3ff', '#ffb347', '#6fdc8c', '#ff6f91', '#c49bff', '#4fd6c8', '#f5e663'];
 export function termColor(term: string, i: number): string {
-  if (term === 'loss') return TERM_COLORS[0]!;
-  return TERM_COLORS[1 + (i % (TERM_COLORS.length - 1))]!;
+  const k = term === 'loss' ? 0 : 1 + (i % (TERM_COLORS.length - 1));
+  return cssVar(`--term-${k}`, TERM_COLORS[k]!);
 }
 
 export function LossChart({ title, series, version }: { title: string; series: Series; version: number }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const termsKey = Object.keys(series.terms).join('|');
+  const look = useLookKey();
 
   useEffect(() => {
     const el = box.current;
@@ -20,6 +23,9 @@ export function LossChart({ title, series, version }: { title: string; series: S
     const terms = Object.keys(series.terms);
     const others = terms.filter((t) => t !== 'loss');
     const ordered = terms.includes('loss') ? ['loss', ...others] : others;
+    const axis = cssVar('--chart-axis', '#8c95a8');
+    const grid = { stroke: cssVar('--chart-grid', '#232a38'), width: 1 };
+    const ticks = { stroke: cssVar('--chart-ticks', '#2c3444') };
     const opts: uPlot.Options = {
       width: Math.max(120, el.clientWidth),
       height: Math.max(60, el.clientHeight - 30),
@@ -28,8 +34,8 @@ export function LossChart({ title, series, version }: { title: string; series: S
       legend: { show: true, live: true },
       scales: { x: { time: false } },
       axes: [
-        { stroke: '#8c95a8', grid: { stroke: '#232a38', width: 1 }, ticks: { stroke: '#2c3444' }, font: '11px system-ui', size: 28 },
-        { stroke: '#8c95a8', grid: { stroke: '#232a38', width: 1 }, ticks: { stroke: '#2c3444' }, font: '11px system-ui', size: 52, values: (_u, vals) => vals.map((v) => fmtTick(v)) },
+        { stroke: axis, grid, ticks, font: '11px system-ui', size: 28 },
+        { stroke: axis, grid, ticks, font: '11px system-ui', size: 52, values: (_u, vals) => vals.map((v) => fmtTick(v)) },
       ],
       series: [
         { label: 'step', value: (u: uPlot, v: number | null, _si: number, idx: number | null) => String(idx === null ? (u.data[0][u.data[0].length - 1] ?? '—') : (v ?? '—')) },
@@ -74,9 +80,9 @@ export function LossChart({ title, series, version }: { title: string; series: S
       u.destroy();
       plot.current = null;
     };
-    // the chart is rebuilt only when the set of terms changes
+    // the chart is rebuilt only when the set of terms or the theme's colours change
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [termsKey]);
+  }, [termsKey, look]);
 
   useEffect(() => {
     const u = plot.current;

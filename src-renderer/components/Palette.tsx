@@ -59,7 +59,7 @@ export function Palette() {
         {groups.map((g) => (
           <div key={g.family?.id ?? 'hits'} className="pal-group">
             {g.family ? (
-              <div className="pal-family" style={{ color: g.family.colour }}>
+              <div className="pal-family" style={{ ['--fam' as string]: g.family.colour }}>
                 <span className="fam-dot" style={{ background: g.family.colour }} />
                 {g.family.label}
               </div>

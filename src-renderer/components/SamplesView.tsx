@@ -6,6 +6,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import { Rng } from '../../src-main/data/rng';
 import { isToyName, sampleToy, TOY_DIMS } from '../../src-main/data/toy';
 import type { SampleSet } from '../model/training';
+import { cssVar, useLookKey } from './look';
 
 const cloudCache = new Map<string, Float32Array>();
 function dataCloud(name: string | undefined): Float32Array | null {
@@ -51,7 +52,7 @@ function drawScatter(ctx: CanvasRenderingContext2D, w: number, h: number, s: Sam
   const px = (x: number) => w / 2 + (x - cx) * scale;
   const py = (y: number) => h / 2 - (y - cy) * scale;
   // axes through the origin
-  ctx.strokeStyle = '#273042';
+  ctx.strokeStyle = cssVar('--samples-axis', '#273042');
   ctx.lineWidth = 1;
   ctx.beginPath();
   ctx.moveTo(px(0), 0);
@@ -60,10 +61,10 @@ function drawScatter(ctx: CanvasRenderingContext2D, w: number, h: number, s: Sam
   ctx.lineTo(w, py(0));
   ctx.stroke();
   if (cloud) {
-    ctx.fillStyle = 'rgba(160, 175, 200, 0.16)';
+    ctx.fillStyle = cssVar('--samples-cloud', 'rgba(160, 175, 200, 0.16)');
     for (let i = 0; i < cloud.length; i += 2) ctx.fillRect(px(cloud[i]!) - 1, py(cloud[i + 1]!) - 1, 2, 2);
   }
-  ctx.fillStyle = 'rgba(255, 170, 60, 0.85)';
+  ctx.fillStyle = cssVar('--samples-dot', 'rgba(255, 170, 60, 0.85)');
   for (let i = 0; i + 1 < s.data.length; i += dim) {
     const x = s.data[i]!, y = s.data[i + 1]!;
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
@@ -81,7 +82,7 @@ function drawHistogram(ctx: CanvasRenderingContext2D, w: number, h: number, s: S
   const bins = new Array(40).fill(0);
   for (const x of xs) bins[Math.min(39, Math.floor(((x - lo) / (hi - lo)) * 40))]++;
   const m = Math.max(...bins);
-  ctx.fillStyle = 'rgba(255, 170, 60, 0.8)';
+  ctx.fillStyle = cssVar('--samples-dot', 'rgba(255, 170, 60, 0.8)');
   const bw = w / 40;
   bins.forEach((b, i) => ctx.fillRect(i * bw + 1, h - (b / m) * (h - 10), bw - 2, (b / m) * (h - 10)));
 }
@@ -122,6 +123,7 @@ function drawImages(ctx: CanvasRenderingContext2D, w: number, h: number, s: Samp
 
 export function SamplesView({ samples, dataset }: { samples: SampleSet | undefined; dataset?: string }) {
   const ref = useRef<HTMLCanvasElement>(null);
+  const look = useLookKey();
   const kind = useMemo(() => {
     if (!samples) return 'none';
     const dim = samples.shape.slice(1).reduce((a, b) => a * b, 1);
@@ -140,7 +142,7 @@ export function SamplesView({ samples, dataset }: { samples: SampleSet | undefin
       c.height = Math.round(h * dpr);
       const ctx = c.getContext('2d')!;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
-      ctx.fillStyle = '#0f131b';
+      ctx.fillStyle = cssVar('--samples-bg', '#0f131b');
       ctx.fillRect(0, 0, w, h);
       if (!samples) {
         const cloud = dataCloud(dataset);
@@ -155,7 +157,7 @@ export function SamplesView({ samples, dataset }: { samples: SampleSet | undefin
     const ro = new ResizeObserver(draw);
     ro.observe(c);
     return () => ro.disconnect();
-  }, [samples, dataset, kind]);
+  }, [samples, dataset, kind, look]);
   return (
     <div className="samples">
       <canvas ref={ref} className="samples-canvas" data-testid="samples-canvas" data-step={samples?.step ?? ''} data-count={samples ? Math.floor(samples.data.length / Math.max(1, samples.shape.slice(1).reduce((a, b) => a * b, 1))) : 0} />

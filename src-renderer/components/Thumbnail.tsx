@@ -36,7 +36,7 @@ export const Thumbnail = memo(function Thumbnail({ doc, colorBy = 'family' }: { 
         const c = s ? (colorBy === 'role' ? ROLE_COLOR[s.role] : familyColour(s)) : '#777';
         return (
           <g key={id}>
-            <rect x={b.x} y={b.y} width={W} height={b.h} rx={16} fill="#1d2330" stroke={c} strokeWidth={6} />
+            <rect x={b.x} y={b.y} width={W} height={b.h} rx={16} style={{ fill: 'var(--panel2)' }} stroke={c} strokeWidth={6} />
             <rect x={b.x} y={b.y} width={W} height={34} rx={14} fill={c} fillOpacity={0.85} />
           </g>
         );

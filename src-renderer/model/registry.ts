@@ -15,13 +15,14 @@ export function familyOfSpec(spec: AnyNodeSpec | undefined): Pick<FamilyModule, 
 export const familyColour = (spec: AnyNodeSpec | undefined): string => familyOfSpec(spec).colour;
 export const familyLabel = (spec: AnyNodeSpec | undefined): string => familyOfSpec(spec).label;
 
+/** port-type colours: CSS custom properties of the theme (app.css), for text, handles and edges */
 export const PORT_COLOR: Record<PortKind, string> = {
-  Tensor: '#7cc4ff',
-  Dist: '#b58cff',
-  Fn: '#ffb35c',
-  Bijector: '#7fdc86',
-  Schedule: '#ff8fb8',
-  Loss: '#ff6b6b',
+  Tensor: 'var(--port-tensor)',
+  Dist: 'var(--port-dist)',
+  Fn: 'var(--port-fn)',
+  Bijector: 'var(--port-bijector)',
+  Schedule: 'var(--port-schedule)',
+  Loss: 'var(--port-loss)',
 };
 
 export const ROLE_COLOR: Record<Role, string> = {

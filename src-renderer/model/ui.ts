@@ -1,6 +1,7 @@
 /** UI state that is not the document: dialogs, toasts, banners, templates, recent files. */
 import { useCallback, useRef, useSyncExternalStore } from 'react';
 import type { GraphDocument } from '../../src-main/document/schema';
+import { DEFAULT_PREFS, type Prefs, type ThemePref } from './prefs';
 
 export class SimpleStore<T extends object> {
   private listeners = new Set<() => void>();
@@ -42,7 +43,7 @@ export interface TemplateInfo {
 
 export type Modal = null | 'templates' | 'compare' | 'export' | 'open' | 'saveAs' | 'help';
 
-export interface UiState {
+export interface UiState extends Prefs {
   modal: Modal;
   toasts: Toast[];
   /** the reason the connection being dragged would be refused, near the pointer */
@@ -60,6 +61,14 @@ export interface UiState {
   status: string;
   connection: 'connecting' | 'open' | 'closed' | 'refused';
   lastAutosave: number | null;
+  /** each node shows its equation (canvas and compare view); kept across reloads */
+  equations: boolean;
+  /** the chosen theme (system: follows prefers-color-scheme); kept across reloads */
+  theme: ThemePref;
+  /** what the system prefers (prefers-color-scheme: dark) */
+  systemDark: boolean;
+  /** presentation mode: side panels hidden, large type, high contrast (not kept: a reload leaves it) */
+  presentation: boolean;
 }
 
 export const initialUi: UiState = {
@@ -77,4 +86,7 @@ export const initialUi: UiState = {
   status: 'Ready',
   connection: 'connecting',
   lastAutosave: null,
+  ...DEFAULT_PREFS,
+  systemDark: true,
+  presentation: false,
 };

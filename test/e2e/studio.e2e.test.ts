@@ -112,7 +112,7 @@ describe.skipIf(!enabled)('studio end to end (Chromium, web mode)', () => {
     // screenshots of earlier runs go, so the folder shows this run only
     // (layout/ belongs to layout.e2e.test.ts, which may have run just before)
     await mkdir(ARTIFACTS, { recursive: true });
-    for (const f of await readdir(ARTIFACTS)) if (f !== 'layout') await rm(join(ARTIFACTS, f), { recursive: true, force: true });
+    for (const f of await readdir(ARTIFACTS)) if (f !== 'layout' && f !== 'lectures') await rm(join(ARTIFACTS, f), { recursive: true, force: true });
     if (process.env.GENLOOM_E2E_SKIP_BUILD !== '1' || !existsSync(join(ROOT, 'dist/web/index.html'))) {
       const { build } = await import('vite');
       await build({ configFile: join(ROOT, 'vite.web.config.ts'), logLevel: 'warn' });

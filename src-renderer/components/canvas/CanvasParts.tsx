@@ -11,8 +11,8 @@ export function CanvasMiniMap() {
       zoomable
       nodeColor={(n) => (n.type === 'frame' ? 'transparent' : familyColour(specOf((n.data as { node?: NodeInstance }).node?.type ?? '')))}
       nodeStrokeColor={(n) => (n.type === 'frame' ? '#5b6478' : 'transparent')}
-      maskColor="rgba(10, 12, 18, 0.72)"
-      style={{ background: '#151922', width: 180, height: 120 }}
+      maskColor="var(--minimap-mask)"
+      style={{ background: 'var(--minimap-bg)', width: 180, height: 120 }}
     />
   );
 }

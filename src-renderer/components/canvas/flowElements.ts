@@ -17,12 +17,17 @@ export type Point = { x: number; y: number };
 /** measured node sizes, by measureKey */
 export type Measured = Map<string, Size>;
 
+/** how far down the view shows a node (equations on: model/equationLayout.ts); the document keeps its position */
+export type Offsets = ReadonlyMap<string, number>;
+const NO_OFFSETS: Offsets = new Map();
+
 export interface CachedNode {
   inst: NodeInstance;
   check: NodeCheck;
   selected: boolean;
   w?: number;
   h?: number;
+  dy: number;
   node: GenFlowNode;
 }
 
@@ -37,7 +42,7 @@ const FRAME_PREFIX = 'frame:';
 export const measureKey = (id: string, type: string) => `${id}|${type}`;
 
 /** one frame around the members of each `ui.group` */
-export function deriveFrames(nodes: readonly NodeInstance[], selected: readonly string[], measured: Measured): Map<string, FrameFlowNode> {
+export function deriveFrames(nodes: readonly NodeInstance[], selected: readonly string[], measured: Measured, offsets: Offsets = NO_OFFSETS): Map<string, FrameFlowNode> {
   const groups = new Map<string, NodeInstance[]>();
   for (const n of nodes) if (n.ui?.group) (groups.get(n.ui.group) ?? groups.set(n.ui.group, []).get(n.ui.group)!).push(n);
   const out = new Map<string, FrameFlowNode>();
@@ -47,7 +52,7 @@ export function deriveFrames(nodes: readonly NodeInstance[], selected: readonly 
     for (const m of members) {
       const size = measured.get(measureKey(m.id, m.type)) ?? FALLBACK;
       const x = m.ui?.x ?? 0;
-      const y = m.ui?.y ?? 0;
+      const y = (m.ui?.y ?? 0) + (offsets.get(m.id) ?? 0);
       x0 = Math.min(x0, x);
       y0 = Math.min(y0, y);
       x1 = Math.max(x1, x + size.width);
@@ -70,12 +75,12 @@ export function deriveFrames(nodes: readonly NodeInstance[], selected: readonly 
 }
 
 /** one node's flow node, reusing `prev` (or its `data`) where it still fits */
-function flowNodeOf(inst: NodeInstance, check: NodeCheck, selected: boolean, m: Size | undefined, prev: CachedNode | undefined): CachedNode {
+function flowNodeOf(inst: NodeInstance, check: NodeCheck, selected: boolean, m: Size | undefined, prev: CachedNode | undefined, dy = 0): CachedNode {
   const same = (p: CachedNode) => p.check.key === check.key && p.selected === selected && p.w === m?.width && p.h === m?.height;
-  if (prev && prev.inst === inst && same(prev)) return prev;
+  if (prev && prev.inst === inst && prev.dy === dy && same(prev)) return prev;
   if (prev && prev.inst.type === inst.type && prev.inst.params === inst.params && same(prev)) {
     // only moved: keep `data` so the memoised node body does not re-render
-    const c = { ...prev, inst, node: { ...prev.node, position: { x: inst.ui?.x ?? 0, y: inst.ui?.y ?? 0 } } };
+    const c = { ...prev, inst, dy, node: { ...prev.node, position: { x: inst.ui?.x ?? 0, y: (inst.ui?.y ?? 0) + dy } } };
     c.node.data = prev.node.data.node === inst ? prev.node.data : { ...prev.node.data, node: inst };
     return c;
   }
@@ -86,7 +91,8 @@ function flowNodeOf(inst: NodeInstance, check: NodeCheck, selected: boolean, m: 
     selected,
     w: m?.width,
     h: m?.height,
-    node: { id: inst.id, type: 'gen', position: { x: inst.ui?.x ?? 0, y: inst.ui?.y ?? 0 }, data, selected, ...(m ? { measured: m } : {}) },
+    dy,
+    node: { id: inst.id, type: 'gen', position: { x: inst.ui?.x ?? 0, y: (inst.ui?.y ?? 0) + dy }, data, selected, ...(m ? { measured: m } : {}) },
   };
 }
 
@@ -98,12 +104,13 @@ export function deriveNodes(
   measured: Measured,
   frames: Map<string, FrameFlowNode>,
   cache: Map<string, CachedNode>,
+  offsets: Offsets = NO_OFFSETS,
 ): { nodes: FlowNode[]; cache: Map<string, CachedNode> } {
   const sel = new Set(selected);
   const next = new Map<string, CachedNode>();
   const out: FlowNode[] = [...frames.values()];
   for (const inst of nodes) {
-    const c = flowNodeOf(inst, checks.get(inst.id) ?? noCheck, sel.has(inst.id), measured.get(measureKey(inst.id, inst.type)), cache.get(inst.id));
+    const c = flowNodeOf(inst, checks.get(inst.id) ?? noCheck, sel.has(inst.id), measured.get(measureKey(inst.id, inst.type)), cache.get(inst.id), offsets.get(inst.id) ?? 0);
     next.set(inst.id, c);
     out.push(c.node);
   }
@@ -143,7 +150,7 @@ export function deriveEdges(
             targetHandle: e.to[1],
             selected: isSelected,
             className: `edge-${kind ?? 'unknown'}${isBad ? ' edge-bad' : ''}`,
-            style: { stroke: isBad ? '#ff5a5a' : kind ? PORT_COLOR[kind] : '#888', strokeWidth: isSelected ? 3 : 2, strokeDasharray: isBad ? '6 4' : undefined },
+            style: { stroke: isBad ? 'var(--error)' : kind ? PORT_COLOR[kind] : 'var(--edge-default)', strokeWidth: isSelected ? 3 : 2, strokeDasharray: isBad ? '6 4' : undefined },
           };
     next.set(id, { key, edge });
     out.push(edge);

@@ -13,12 +13,15 @@ import { canvas } from './handle';
  */
 export const FIT_PADDING = { top: '40px', bottom: '40px', left: '64px', right: '215px' } as const;
 const FIT = { padding: FIT_PADDING, maxZoom: 1.1 };
+/** presentation mode: small graphs are shown larger (large type) */
+const FIT_PRESENTING = { padding: FIT_PADDING, maxZoom: 1.6 };
+const fitOptions = (presenting: boolean) => (presenting ? FIT_PRESENTING : FIT);
 const FAR_ZOOM = 0.42;
 
 type Flow = ReturnType<typeof useReactFlow>;
 
 /** fits the view after each `fitSeq` bump, once the nodes are measured; marks the paint for timing */
-function useFitOnLoad(rf: Flow, fitSeq: number, nodeCount: number, nodes: FlowNode[]) {
+function useFitOnLoad(rf: Flow, fitSeq: number, nodeCount: number, nodes: FlowNode[], presenting: RefObject<boolean>) {
   const initialized = useNodesInitialized();
   const pendingFit = useRef(0);
   useEffect(() => {
@@ -38,15 +41,15 @@ function useFitOnLoad(rf: Flow, fitSeq: number, nodeCount: number, nodes: FlowNo
       void rf.setViewport({ x: 0, y: 0, zoom: 1 }).then(painted);
       return;
     }
-    void rf.fitView(FIT).then(painted);
+    void rf.fitView(fitOptions(presenting.current)).then(painted);
   }, [initialized, fitSeq, rf, nodeCount, nodes]);
 }
 
 /** binds the `canvas` handle to this viewport */
-function useCanvasHandle(rf: Flow, wrapper: RefObject<HTMLDivElement | null>) {
+function useCanvasHandle(rf: Flow, wrapper: RefObject<HTMLDivElement | null>, presenting: RefObject<boolean>) {
   useEffect(() => {
     canvas.fitView = () => {
-      if (rf.getNodes().length) void rf.fitView({ ...FIT, duration: 250 });
+      if (rf.getNodes().length) void rf.fitView({ ...fitOptions(presenting.current), duration: 250 });
     };
     canvas.centerOn = (id: string) => {
       const n = rf.getInternalNode(id);
@@ -59,12 +62,14 @@ function useCanvasHandle(rf: Flow, wrapper: RefObject<HTMLDivElement | null>) {
       const r = wrapper.current?.getBoundingClientRect();
       return r ? rf.screenToFlowPosition({ x: r.left + r.width / 2, y: r.top + r.height / 2 }) : { x: 0, y: 0 };
     };
-  }, [rf, wrapper]);
+  }, [rf, wrapper, presenting]);
 }
 
-export function useCanvasView(rf: Flow, wrapper: RefObject<HTMLDivElement | null>, fitSeq: number, nodeCount: number, nodes: FlowNode[]) {
-  useFitOnLoad(rf, fitSeq, nodeCount, nodes);
-  useCanvasHandle(rf, wrapper);
+export function useCanvasView(rf: Flow, wrapper: RefObject<HTMLDivElement | null>, fitSeq: number, nodeCount: number, nodes: FlowNode[], presentation = false) {
+  const presenting = useRef(presentation);
+  presenting.current = presentation;
+  useFitOnLoad(rf, fitSeq, nodeCount, nodes, presenting);
+  useCanvasHandle(rf, wrapper, presenting);
   const far = useRef(false);
   const onMove = useCallback(
     (_e: unknown, vp: { zoom: number }) => {

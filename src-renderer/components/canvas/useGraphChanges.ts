@@ -15,11 +15,14 @@ function moveRecipe(moves: Map<string, Point>, memberMoves: Map<string, Point>) 
   };
 }
 
-export function useGraphChanges(editor: EditorStore, { framesRef, measured, remeasured }: Pick<FlowElements, 'framesRef' | 'measured' | 'remeasured'>) {
+export function useGraphChanges(editor: EditorStore, { framesRef, measured, remeasured, offsetsRef }: Pick<FlowElements, 'framesRef' | 'measured' | 'remeasured'> & Partial<Pick<FlowElements, 'offsetsRef'>>) {
   const onNodesChange = useCallback(
     (changes: NodeChange[]) => {
       const st = editor.getState();
       const { moves, dragging, selection, resized } = readNodeChanges(changes, st.selection.nodes, st.doc.nodes, measured.current);
+      // the view may show nodes lower than the document has them (equations on): moves are written back without that
+      const offsets = offsetsRef?.current;
+      if (offsets?.size) for (const [id, p] of moves) if (offsets.has(id)) moves.set(id, { x: p.x, y: p.y - offsets.get(id)! });
       if (moves.size) {
         const recipe = moveRecipe(moves, frameMemberMoves(moves, framesRef.current, st.doc.nodes));
         if (dragging) editor.dragTo(recipe);
@@ -31,7 +34,7 @@ export function useGraphChanges(editor: EditorStore, { framesRef, measured, reme
       if (selection) editor.select({ nodes: [...selection] });
       if (resized) remeasured();
     },
-    [editor, framesRef, measured, remeasured],
+    [editor, framesRef, measured, remeasured, offsetsRef],
   );
 
   const onEdgesChange = useCallback(
