@@ -14,6 +14,7 @@ import { flowmatching } from './flowmatching';
 import { ebm } from './ebm';
 import { rbm } from './rbm';
 import { factor } from './factor';
+import { vqvae } from './vqvae';
 import { iwae } from './iwae';
 import { fgan } from './fgan';
 import { gsn } from './gsn';
@@ -25,7 +26,7 @@ import { consistency } from './consistency';
 import { mixture } from './mixture';
 import { autoregressive } from './autoregressive';
 
-export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency, mixture, autoregressive, rbm, factor];
+export const FAMILIES: readonly FamilyModule[] = [common, vae, gan, flow, diffusion, flowmatching, ebm, iwae, fgan, gsn, score, wgan, wakesleep, sde, consistency, mixture, autoregressive, rbm, factor, vqvae];
 
 export class NodeRegistry {
   private readonly byType = new Map<string, AnyNodeSpec>();

@@ -104,6 +104,25 @@ describe('MADE', () => {
     }
   });
 
+  it('categorical (K codes per position): sums to one over all K^D code vectors and its sampler draws each with its probability', () => {
+    const D = 3;
+    const K = 3;
+    const p = tiny(D, { hidden: [12], ordering: 'random', seed: 5, categories: K, direct: true });
+    const all = Array.from({ length: K ** D }, (_, k) => Array.from({ length: D }, (_, d) => Math.floor(k / K ** d) % K));
+    const probs = Array.from(tf.tidy(() => p.logProb(tf.tensor2d(all)).dataSync())).map(Math.exp);
+    expect(probs.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+    const n = 20000;
+    const s = tf.tidy(() => p.sample(n).dataSync());
+    const counts = new Array(all.length).fill(0);
+    for (let i = 0; i < n; i++) {
+      let k = 0;
+      for (let d = 0; d < D; d++) k += s[i * D + d]! * K ** d;
+      counts[k]++;
+    }
+    const tv = 0.5 * counts.reduce((a, c, k) => a + Math.abs(c / n - probs[k]!), 0);
+    expect(tv).toBeLessThan(0.025);
+  });
+
   it('its loop sampler draws every pattern with its probability', () => {
     const D = 4;
     const p = tiny(D, { hidden: [12], ordering: 'random', seed: 2 });

@@ -61,8 +61,11 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'ar-8gaussians': ['density:ar', 'sampler:sampler'],
   'made-mnist': ['density:made', 'sampler:sampler'],
   'rbm-mnist': ['energy:rbmCd', 'energy:rbmPcd', 'sampler:sampleCd', 'sampler:samplePcd'],
+  'dbn-mnist': ['energy:rbm1', 'energy:rbm2', 'sampler:rbmOnly', 'sampler:dbn'],
+  'gbrbm-8gaussians': ['density:rbm', 'energy:rbm', 'sampler:gibbs', 'sampler:exact'],
   'ppca-mnist': ['density:fa', 'sampler:sampler'],
   'fa-mnist': ['density:fa', 'sampler:sampler'],
+  'vqvae-mnist': ['generator:encoder', 'generator:decoder', 'density:prior', 'sampler:sampler'],
 };
 
 const models: { name: string; bytes: Uint8Array }[] = [];

@@ -54,7 +54,10 @@ export function runNode(spec: AnyNodeSpec, inShapes: Record<string, PortShape>, 
   const outShapes = spec.infer(inShapes as never, p) as Record<string, PortShape>;
   const store = new ParamStore(1);
   const inputs: Record<string, Value<tf.Tensor>> = {};
-  for (const [port, s] of Object.entries(inShapes)) inputs[port] = valueFor(ops, s);
+  for (const [port, s] of Object.entries(inShapes)) {
+    const make = spec.fixture.values?.[port];
+    inputs[port] = make ? (make(ops, (name, shape) => store.get(`fixture/${port}/${name}`, shape, { kind: 'normal', std: 0.5 })) as Value<tf.Tensor>) : valueFor(ops, s);
+  }
   const ctx: NodeCtx<tf.Tensor> = {
     ops,
     nodeId: id,

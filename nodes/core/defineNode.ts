@@ -203,6 +203,11 @@ export interface NodeFacts {
 export interface ConformanceFixture {
   inputs: Record<string, PortShape>;
   params?: Record<string, unknown>;
+  /**
+   * input values the suite cannot make from a shape alone (an RBM's Fn carries its weights),
+   * built with the interpreter's ops; `param` gives random weights by name
+   */
+  values?: Record<string, <T>(ops: Ops<T>, param: (name: string, shape: number[]) => T) => unknown>;
 }
 
 /** how the inspector shows one param */

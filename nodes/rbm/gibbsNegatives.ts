@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { defineNode, InferError, readState, writeState } from '../core/defineNode';
 import type { PortShape } from '../core/ports';
 import { runStepper } from '../core/stepper';
-import { bernoulli, gibbsStep, visibleUnits } from './rbmOps';
+import { bernoulli, gibbsStep, isGaussianRbm, visibleUnits } from './rbmOps';
 
 /** the RBM's Fn on `port`, checked: a scalar F(v) per flat binary vector */
 export function rbmShape(shapes: Record<string, PortShape | undefined>, port: string) {
@@ -66,7 +66,8 @@ export const gibbsNegatives = defineNode({
     const D = visibleUnits(r);
     // persistent chains start uniform in [0, 1): their first state is a Bernoulli draw of it
     const state = p.persistent ? readState(ctx, 'chains', [p.chains, D], { kind: 'uniform', low: 0, high: 1 }) : undefined;
-    const v0 = state ? bernoulli(ops, state) : ops.stopGradient(inputs.data);
+    // (Gaussian visible units: the state is the chain itself)
+    const v0 = state ? (isGaussianRbm(r) ? state : bernoulli(ops, state)) : ops.stopGradient(inputs.data);
     const vk = runStepper(ops, { steps: p.steps, init: () => [v0], step: (_i, [v]) => [gibbsStep(ops, r, v!).v] });
     const negatives = ops.stopGradient(vk);
     // a binary state read back as "uniform < state" keeps its value

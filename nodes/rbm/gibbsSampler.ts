@@ -3,7 +3,7 @@ import { defineNode } from '../core/defineNode';
 import { SAMPLES_OUT } from '../core/samplerShapes';
 import { runStepper } from '../core/stepper';
 import { rbmShape } from './gibbsNegatives';
-import { gibbsStep, visibleBias, visibleUnits } from './rbmOps';
+import { chainStart, gibbsStep } from './rbmOps';
 
 /**
  * Sampling an RBM by block Gibbs sampling: chains start at v_0 ~ prod_i Bernoulli(sigmoid(b_i))
@@ -28,7 +28,7 @@ export const rbmGibbsSampler = defineNode({
   math: {
     latex: 'v_0 \\sim \\prod_i \\operatorname{Bern}(\\sigma(b_i)),\\quad h_t \\sim p_\\theta(h \\mid v_t) = \\sigma(c + W^\\top v_t),\\quad v_{t+1} \\sim p_\\theta(v \\mid h_t) = \\sigma(b + W h_t),\\quad t = 0..K-1',
     explain:
-      'Block Gibbs sampling alternates between the two layers: all hidden units given the image at once, then all pixels given the hidden units. The chain\'s stationary distribution is the RBM\'s p(v, h), so after K burn-in steps v_K is approximately a sample. The last step can return the pixel probabilities instead of a binary draw, which is how RBM samples are usually shown.',
+      'Block Gibbs sampling alternates between the two layers: all hidden units given the image at once, then all pixels given the hidden units. The chain\'s stationary distribution is the RBM\'s p(v, h), so after K burn-in steps v_K is approximately a sample. The last step can return the pixel probabilities instead of a binary draw, which is how RBM samples are usually shown. With Gaussian visible units (real-valued data) v given h is a Gaussian around b + sigma W h, and the chain starts from N(b, sigma^2).',
   },
   ui: { steps: { units: 'steps' }, lastMean: { advanced: true } },
   fixture: { inputs: { rbm: { kind: 'Fn', in: [6], out: [1], timeConditioned: false } }, params: { steps: 3 } },
@@ -40,8 +40,7 @@ export const rbmGibbsSampler = defineNode({
   apply(ctx, { inputs, params: p }) {
     const { ops } = ctx;
     const r = inputs.rbm;
-    // a [B, D] uniform draw (randomUniformLike needs a tensor of that shape)
-    const start = () => ops.step(ops.sub(ops.sigmoid(visibleBias(ops, r)), ops.randomUniformLike(ops.randomNormal([ctx.batchSize, visibleUnits(r)]))));
+    const start = () => chainStart(ops, r, ctx.batchSize);
     const samples = runStepper(ops, {
       steps: p.steps,
       init: () => {

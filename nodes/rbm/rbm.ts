@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { defineNode, InferError } from '../core/defineNode';
 import { flatSize, tensorShape } from '../core/objective';
-import { freeEnergy, type RbmFn } from './rbmOps';
+import { freeEnergy, hiddenProbs, type RbmFn } from './rbmOps';
 
 /**
  * A Bernoulli-Bernoulli RBM (rbmOps.ts): visible units the data's pixels (in {0, 1}),
@@ -19,6 +19,7 @@ export const rbmBernoulli = defineNode({
   outputs: {
     freeEnergy: { type: { kind: 'Tensor' }, doc: 'F(v) on the input, one scalar per row' },
     fn: { type: { kind: 'Fn' }, doc: 'the RBM: F(v) as a function, with W, b and c for Gibbs sampling' },
+    hidden: { type: { kind: 'Tensor', semantic: 'data' }, doc: 'p(h = 1 | x) on the input, no gradient: the data of the next RBM of a deep belief net' },
   },
   params: z.object({
     /** H: binary hidden units */
@@ -36,10 +37,10 @@ export const rbmBernoulli = defineNode({
   fixture: { inputs: { x: { kind: 'Tensor', shape: [6] } }, params: { hidden: 4 } },
   exports: [{ kind: 'energy', port: 'fn', doc: 'the free energy F(v) (-F is the unnormalised log density) and -grad_v F' }],
   describe: (p) => ({ latent: { text: `${p.hidden} binary hidden units, summed out in closed form (free energy)`, rank: 1 } }),
-  infer(shapes) {
+  infer(shapes, p) {
     const x = tensorShape(shapes, 'x');
     if (x.length !== 1) throw new InferError('x', `an RBM takes flat binary vectors [B, D], got [B, ${x.join(', ')}]`);
-    return { freeEnergy: { kind: 'Tensor', shape: [1] }, fn: { kind: 'Fn', in: x, out: [1], timeConditioned: false } };
+    return { freeEnergy: { kind: 'Tensor', shape: [1] }, fn: { kind: 'Fn', in: x, out: [1], timeConditioned: false }, hidden: { kind: 'Tensor', shape: [p.hidden] } };
   },
   build(ctx, p, shapes): { fn: RbmFn<any> } {
     const { ops } = ctx;
@@ -64,5 +65,9 @@ export const rbmBernoulli = defineNode({
     return { fn };
   },
   staticOutputs: ['fn'],
-  apply: (_ctx, { inputs, built }) => ({ freeEnergy: built.fn.call(inputs.x), fn: built.fn }),
+  apply: (ctx, { inputs, built }) => ({
+    freeEnergy: built.fn.call(inputs.x),
+    fn: built.fn,
+    hidden: ctx.ops.stopGradient(hiddenProbs(ctx.ops, built.fn, inputs.x)),
+  }),
 });

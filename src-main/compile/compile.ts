@@ -136,7 +136,11 @@ export function compile(graph: ValidatedGraph): Program {
       if (e.kind === 'nll') {
         const dist = n.inputs[e.dist] ?? (n.outShapes[e.dist]?.kind === 'Dist' ? { node: id, port: e.dist } : undefined);
         const x = e.data !== undefined ? n.inputs[e.data]?.node : firstData;
-        if (dist && x && !evaluators.some((v) => v.kind === 'nll' && v.dist.node === dist.node && v.dist.port === dist.port)) {
+        if (x && graph.nodes.get(x)!.spec.role !== 'data') {
+          // a model of features another network computes (a VQ-VAE's codes): its held-out NLL is
+          // the objective's own term, evaluated on held-out data through that network
+          if (objectiveIds.has(id)) evaluators.push({ kind: 'terms', objective: id, metric: 'nll', sum: ['nll'], report: [] });
+        } else if (dist && x && !evaluators.some((v) => v.kind === 'nll' && v.dist.node === dist.node && v.dist.port === dist.port)) {
           evaluators.push({ kind: 'nll', objective: id, dist, data: x });
         }
       } else if (e.kind === 'iwae') {
@@ -147,7 +151,8 @@ export function compile(graph: ValidatedGraph): Program {
       } else if (e.kind === 'ais') {
         const rbm = n.inputs[e.rbm];
         const x = n.inputs[e.data];
-        const rowsOf = x && graph.nodes.get(x.node)!.spec.role === 'data' ? x.node : firstData;
+        // an RBM trained on the features of another network (a deep belief net's upper layer) has no held-out rows of its own
+        const rowsOf = x ? (graph.nodes.get(x.node)!.spec.role === 'data' ? x.node : undefined) : firstData;
         const num = (k: string, d: number) => (typeof n.params[k] === 'number' ? (n.params[k] as number) : d);
         if (rbm && rowsOf && objectiveIds.has(id)) evaluators.push({ kind: 'ais', objective: id, metric: e.metric, rbm, data: rowsOf, betas: num('aisBetas', 10000), chains: num('aisChains', 100) });
       } else if (objectiveIds.has(id)) evaluators.push({ kind: 'terms', objective: id, metric: e.metric, sum: e.sum, report: e.report });

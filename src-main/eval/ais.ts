@@ -17,7 +17,7 @@
  * mean over the rows combined.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { RbmFn } from '../../nodes/rbm/rbmOps';
+import { isGaussianRbm, type RbmFn } from '../../nodes/rbm/rbmOps';
 import type { Evaluator } from '../compile/compile';
 import { Rng } from '../data/rng';
 import type { DataFeed, Trainer } from '../runtime/Trainer';
@@ -95,9 +95,12 @@ export function heldOutAisNll(
   e: AisEvaluator,
   feed: DataFeed,
   opts: { rows: number; seed: number; betas?: number; chains?: number },
-): { nll: number; se: number; logZ: number; logZSE: number; meanF: number } {
+): { nll: number; se: number; logZ: number; logZSE: number; meanF: number } | undefined {
   const [fn] = trainer.runner.evaluate([e.rbm], { batchSize: 1, mode: 'sample' });
   const r = fn as RbmFn<tf.Tensor>;
+  // the annealing path here is over binary visible units; a Gaussian-Bernoulli RBM has an
+  // exact density (its node's `p`) and reports its NLL through that
+  if (isGaussianRbm(r)) return undefined;
   const bA = tf.tensor1d(baseRateBiases(feed, 10000, opts.seed));
   const ais = aisLogZ(r.W as tf.Tensor2D, r.b as tf.Tensor1D, r.c as tf.Tensor1D, bA, { betas: opts.betas ?? e.betas, chains: opts.chains ?? e.chains, seed: opts.seed });
   bA.dispose();

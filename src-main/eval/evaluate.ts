@@ -106,6 +106,10 @@ export function evaluateRun(trainer: Trainer, program: Program, feeds: Map<strin
       continue;
     }
     const r = heldOutAisNll(trainer, e, feed, { rows: Math.min(n, 10000, feed.size?.test ?? Infinity), seed, ...opts.ais });
+    if (!r) {
+      progress(e.kind);
+      continue;
+    }
     const k = `${e.objective}.${e.metric}`;
     out[k] = r.nll;
     out[`${k}SE`] = r.se;

@@ -240,7 +240,7 @@ function recipeFor(spec: AnyNodeSpec, params: unknown, cfg: Config): Recipe {
               v = diagNormal(ops, ctx.param(`fixture/${k}/mu`, s.event), ctx.param(`fixture/${k}/logStd`, s.event), s.event, false);
               break;
             case 'Fn':
-              v = fixtureFn(ops, ctx.param, k, s);
+              v = spec.fixture?.values?.[k]?.(ops, (name, shape) => ctx.param(`fixture/${k}/${name}`, shape)) ?? fixtureFn(ops, ctx.param, k, s);
               break;
             case 'Bijector':
               v = fixtureBijector(ops, ctx.param, k, s.event);

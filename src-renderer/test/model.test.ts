@@ -196,7 +196,7 @@ describe('compare', () => {
 
 describe('registry', () => {
   it('groups the palette by family and searches', () => {
-    expect(specsByFamily().map((g) => g.family.id)).toEqual(['common', 'vae', 'gan', 'flow', 'diffusion', 'flowmatching', 'ebm', 'iwae', 'fgan', 'gsn', 'score', 'wgan', 'wakesleep', 'sde', 'consistency', 'mixture', 'autoregressive', 'rbm', 'factor']);
+    expect(specsByFamily().map((g) => g.family.id)).toEqual(['common', 'vae', 'gan', 'flow', 'diffusion', 'flowmatching', 'ebm', 'iwae', 'fgan', 'gsn', 'score', 'wgan', 'wakesleep', 'sde', 'consistency', 'mixture', 'autoregressive', 'rbm', 'factor', 'vqvae']);
     expect(searchSpecs('mlp')[0]!.type).toBe('network.mlp');
     expect(searchSpecs('ddim')[0]!.type).toBe('sampler.ddim');
   });
