@@ -7,6 +7,7 @@ import { GraphDocumentSchema, type GraphDocument } from '../src-main/document/sc
 import { api, errorMessage, type StudioClient } from './api';
 import { EditorStore, emptyDocument } from './model/store';
 import { TrainingStore } from './model/training';
+import { readPanels, samePanels } from './model/panels';
 import { PREFS_KEY, prefsOf, readPrefs, samePrefs, type ThemePref } from './model/prefs';
 import { SimpleStore, initialUi, type TemplateInfo, type Toast, type UiState } from './model/ui';
 import { validateDoc } from './model/validation';
@@ -50,15 +51,20 @@ const DARK_QUERY = '(prefers-color-scheme: dark)';
 
 /** reads the stored preferences and the system's theme, and stores every change of them */
 function keepPrefs(ui: SimpleStore<UiState>): void {
-  let stored = readPrefs(typeof localStorage === 'undefined' ? null : safeGet(PREFS_KEY));
+  const text = typeof localStorage === 'undefined' ? null : safeGet(PREFS_KEY);
+  let stored = readPrefs(text);
+  // the panel sizes live in the same store, beside the lecture preferences
+  let storedPanels = readPanels(text);
   const mq = typeof window !== 'undefined' && window.matchMedia ? window.matchMedia(DARK_QUERY) : undefined;
-  ui.set({ ...stored, systemDark: mq ? mq.matches : true });
+  ui.set({ ...stored, panels: storedPanels, systemDark: mq ? mq.matches : true });
   mq?.addEventListener('change', (e) => ui.set({ systemDark: e.matches }));
   ui.subscribe(() => {
-    const now = prefsOf(ui.getState());
-    if (samePrefs(now, stored)) return;
+    const s = ui.getState();
+    const now = prefsOf(s);
+    if (samePrefs(now, stored) && samePanels(s.panels, storedPanels)) return;
     stored = now;
-    writeLocal(PREFS_KEY, now);
+    storedPanels = s.panels;
+    writeLocal(PREFS_KEY, { ...now, panels: s.panels });
   });
 }
 

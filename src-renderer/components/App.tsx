@@ -1,7 +1,9 @@
 /** The studio window: toolbar, palette, canvas, inspector, bottom dock, status bar, dialogs. */
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useLayoutEffect, useMemo } from 'react';
-import { copySelection, deleteSelection, groupSelection, isClip, paste, ungroupSelection, type Clip } from '../model/actions';
+import { deleteSelection, groupSelection, isClip, ungroupSelection } from '../model/actions';
+import { doCopy, doPaste, getClip } from './clipboard';
+import { ContextMenu, openMenuFromKeyboard } from './ContextMenu';
 import { structureOf, useEditor } from '../model/store';
 import { lectureAction, nextTheme, resolveTheme, THEME_LABEL } from '../model/prefs';
 import { useStore } from '../model/ui';
@@ -16,6 +18,8 @@ import { FileDialog } from './FileDialog';
 import { Inspector } from './Inspector';
 import { Modal } from './Modal';
 import { Palette } from './Palette';
+import { PanelHandle } from './PanelHandle';
+import { COLLAPSED_WIDTH, type PanelLayout } from '../model/panels';
 import { ProgramView } from './ProgramView';
 import { HostBanner } from './HostBanner';
 import { RestoreBanner } from './RestoreBanner';
@@ -23,28 +27,12 @@ import { TemplateGallery } from './TemplateGallery';
 import { Toasts } from './Toasts';
 import { TrainPanel } from './TrainPanel';
 
-let clipboard: Clip | undefined;
 let booted = false;
 
 const isEditable = (t: EventTarget | null) => {
   const el = t as HTMLElement | null;
   return !!el && (el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable);
 };
-
-function doCopy(): boolean {
-  const clip = copySelection(studio().editor);
-  if (!clip) return false;
-  clipboard = clip;
-  studio().ui.set({ status: `Copied ${clip.nodes.length} node${clip.nodes.length > 1 ? 's' : ''}` });
-  return true;
-}
-
-function doPaste(clip: Clip | undefined = clipboard) {
-  if (!clip) return;
-  const at = canvas.pointer ?? undefined;
-  const ids = paste(studio().editor, clip, at ? { x: at.x, y: at.y } : undefined);
-  studio().ui.set({ status: `Pasted ${ids.length} node${ids.length > 1 ? 's' : ''}` });
-}
 
 export const SHORTCUTS: [string, string][] = [
   ['Ctrl/Cmd+Z', 'undo'],
@@ -61,6 +49,8 @@ export const SHORTCUTS: [string, string][] = [
   ['P', 'presentation mode, on / off'],
   ['Esc', 'leave presentation mode'],
   ['double-click canvas', 'search and add a node'],
+  ['drop a wire on the canvas', 'search the node types that fit it'],
+  ['right-click, Shift+F10', 'menu on a node, an edge or the canvas'],
   ['Shift+drag', 'box-select'],
 ];
 
@@ -98,6 +88,12 @@ function useShortcuts() {
         return;
       }
       if (modal) return;
+      // the context menu from the keyboard: the selected node's, else the canvas's
+      if (e.key === 'ContextMenu' || (e.shiftKey && e.key === 'F10')) {
+        e.preventDefault();
+        openMenuFromKeyboard();
+        return;
+      }
       if (mod && k === 'z' && !e.shiftKey) {
         e.preventDefault();
         if (!editor.undo()) ui.set({ status: 'Nothing to undo' });
@@ -111,7 +107,7 @@ function useShortcuts() {
       } else if (mod && k === 'c') {
         doCopy();
       } else if (mod && k === 'v') {
-        if (clipboard) {
+        if (getClip()) {
           e.preventDefault();
           doPaste();
         }
@@ -127,13 +123,14 @@ function useShortcuts() {
         canvas.fitView();
       } else if (e.key === 'Escape') {
         editor.select({ nodes: [], edges: [] });
-        ui.set({ addPopup: null });
+        ui.set({ addPopup: null, contextMenu: null });
       }
     };
     // the system clipboard carries a JSON copy, so nodes paste between windows too
     const onCopy = (e: ClipboardEvent) => {
-      if (isEditable(e.target) || !clipboard) return;
-      e.clipboardData?.setData('text/plain', JSON.stringify(clipboard));
+      const clip = getClip();
+      if (isEditable(e.target) || !clip) return;
+      e.clipboardData?.setData('text/plain', JSON.stringify(clip));
       e.preventDefault();
     };
     const onPaste = (e: ClipboardEvent) => {
@@ -319,10 +316,12 @@ function Dock() {
   const { ui, editor } = studio();
   const tab = useStore(ui, (s) => s.dockTab);
   const open = useStore(ui, (s) => s.dockOpen);
+  const dockHeight = useStore(ui, (s) => s.panels.dockHeight);
   const doc = useEditor(editor, (s) => structureOf(s.doc));
   const count = useMemo(() => validateDoc(doc).diagnostics.length, [doc]);
   return (
-    <section className={`dock${open ? '' : ' dock-closed'}`}>
+    <section className={`dock${open ? '' : ' dock-closed'}`} style={open ? { height: dockHeight } : undefined}>
+      {open ? <PanelHandle id="dock" label="dock" /> : null}
       <div className="dock-tabs">
         {(
           [
@@ -336,7 +335,7 @@ function Dock() {
           </button>
         ))}
         <span className="spacer" />
-        <button className="icon" onClick={() => ui.set({ dockOpen: !open })} title={open ? 'Collapse' : 'Expand'}>
+        <button className="icon" onClick={() => ui.set({ dockOpen: !open })} title={open ? 'Collapse the dock' : 'Expand the dock'} aria-expanded={open} data-testid={open ? 'collapse-dock' : 'expand-dock'}>
           {open ? '▾' : '▴'}
         </button>
       </div>
@@ -351,6 +350,13 @@ function Dock() {
       ) : null}
     </section>
   );
+}
+
+function panelVars(p: PanelLayout): React.CSSProperties {
+  return {
+    ['--palette-w' as string]: `${p.paletteOpen ? p.paletteWidth : COLLAPSED_WIDTH}px`,
+    ['--inspector-w' as string]: `${p.inspectorOpen ? p.inspectorWidth : COLLAPSED_WIDTH}px`,
+  };
 }
 
 function Help() {
@@ -375,6 +381,9 @@ function Help() {
 export function App() {
   const { ui, api } = studio();
   const modal = useStore(ui, (s) => s.modal);
+  const panels = useStore(ui, (s) => s.panels);
+  // the panel sizes as custom properties: the stylesheet lays out the grid (and presentation mode overrides it)
+  const mainStyle = useMemo(() => panelVars(panels), [panels]);
   useShortcuts();
   useDocumentLook();
   useEffect(() => {
@@ -395,7 +404,7 @@ export function App() {
         <Toolbar />
         <HostBanner />
         <RestoreBanner />
-        <div className="main">
+        <div className="main" style={mainStyle}>
           <Palette />
           <div className="center">
             <Canvas />
@@ -405,6 +414,7 @@ export function App() {
         </div>
         <StatusBar />
         <AddNodePopup />
+        <ContextMenu />
         {modal === 'templates' ? <TemplateGallery /> : null}
         {modal === 'compare' ? <CompareView /> : null}
         {modal === 'export' ? <ExportDialog /> : null}

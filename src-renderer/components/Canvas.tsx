@@ -5,7 +5,9 @@
  * Flow's changes are turned back into document edits (canvas/useGraphChanges.ts).
  */
 import { Background, BackgroundVariant, Controls, ReactFlow, useReactFlow } from '@xyflow/react';
-import { useMemo, useRef } from 'react';
+import { useCallback, useMemo, useRef } from 'react';
+import type { Edge as FlowEdge, Node as FlowNode } from '@xyflow/react';
+import { isTyping } from '../model/contextMenu';
 import { resolveTheme } from '../model/prefs';
 import { useEditor } from '../model/store';
 import { useStore } from '../model/ui';
@@ -44,8 +46,21 @@ export function Canvas() {
   const dragging = useEditor(editor, (s) => s.dragBase !== null);
   const flow = useFlowElements(doc, selection, v, checks, equations, dragging);
   const changes = useGraphChanges(editor, flow);
-  const rules = useConnectionRules(editor, ui);
+  const rules = useConnectionRules(editor, ui, rf.screenToFlowPosition);
   const pointer = useDropAndSearch(rf, editor, ui);
+  // the right-click menu: on a node (selecting it), an edge or the empty canvas; a field keeps the browser's menu
+  const openMenu = useCallback(
+    (e: React.MouseEvent | MouseEvent, target: NonNullable<ReturnType<typeof ui.getState>['contextMenu']>['target']) => {
+      if (isTyping(e.target)) return;
+      e.preventDefault();
+      if (target.kind === 'node' && !editor.getState().selection.nodes.includes(target.id)) editor.select({ nodes: [target.id], edges: [] });
+      ui.set({ addPopup: null, contextMenu: { x: e.clientX, y: e.clientY, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }), target } });
+    },
+    [editor, ui, rf],
+  );
+  const onNodeContextMenu = useCallback((e: React.MouseEvent, n: FlowNode) => (n.type === 'gen' ? openMenu(e, { kind: 'node', id: n.id }) : openMenu(e, { kind: 'pane' })), [openMenu]);
+  const onEdgeContextMenu = useCallback((e: React.MouseEvent, edge: FlowEdge) => openMenu(e, { kind: 'edge', id: edge.id }), [openMenu]);
+  const onPaneContextMenu = useCallback((e: React.MouseEvent | MouseEvent) => openMenu(e, { kind: 'pane' }), [openMenu]);
   const { onMove } = useCanvasView(rf, wrapper, fitSeq, doc.nodes.length, flow.nodes, presentation);
 
   return (
@@ -66,6 +81,9 @@ export function Canvas() {
         {...changes}
         {...rules}
         onPaneClick={pointer.onPaneClick}
+        onNodeContextMenu={onNodeContextMenu}
+        onEdgeContextMenu={onEdgeContextMenu}
+        onPaneContextMenu={onPaneContextMenu}
         onMove={onMove}
         deleteKeyCode={null}
         zoomOnDoubleClick={false}

@@ -9,6 +9,9 @@ import { analyze, describeObjectives } from '../model/compare';
 import { studio, toast } from '../studio';
 import { Katex } from './Katex';
 import { ParamForm } from './ParamForm';
+import { FixButtons } from './DiagnosticsPanel';
+import { CollapseButton, PanelHandle } from './PanelHandle';
+import { useStore } from '../model/ui';
 
 function IdEditor({ id }: { id: string }) {
   const [text, setText] = useState(id);
@@ -71,6 +74,18 @@ function DocSummary() {
 }
 
 export function Inspector() {
+  const open = useStore(studio().ui, (s) => s.panels.inspectorOpen);
+  if (!open)
+    return (
+      <aside className="inspector panel-collapsed" aria-label="Inspector (collapsed)">
+        <CollapseButton id="inspector" label="inspector" />
+        <span className="panel-collapsed-label">Inspector</span>
+      </aside>
+    );
+  return <InspectorOpen />;
+}
+
+function InspectorOpen() {
   const { editor } = studio();
   const doc = useEditor(editor, (s) => structureOf(s.doc));
   const selected = useEditor(editor, (s) => s.selection.nodes);
@@ -115,6 +130,7 @@ export function Inspector() {
               <div key={i} className={`diag-line diag-${d.severity}`}>
                 <b>{d.port ? `${d.port}: ` : ''}</b>
                 {d.message}
+                <FixButtons doc={doc} d={d} />
               </div>
             ))}
           </div>
@@ -149,7 +165,7 @@ export function Inspector() {
             </tbody>
           </table>
         </div>
-        <div className="section">
+        <div className="section" data-testid="inspector-equation">
           <div className="section-title">What it computes</div>
           <Katex latex={spec.math.latex} />
           <p className="explain">{spec.math.explain}</p>
@@ -159,7 +175,11 @@ export function Inspector() {
   }
   return (
     <aside className="inspector" aria-label="Inspector">
-      <div className="panel-title">Inspector</div>
+      <div className="panel-title">
+        Inspector
+        <CollapseButton id="inspector" label="inspector" />
+      </div>
+      <PanelHandle id="inspector" label="inspector" />
       {body}
     </aside>
   );

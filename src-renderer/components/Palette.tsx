@@ -2,7 +2,9 @@
 import { useMemo, useState } from 'react';
 import { addNode } from '../model/actions';
 import { familyColour, PORT_COLOR, searchSpecs, specsByFamily, type AnyNodeSpec } from '../model/registry';
+import { useStore } from '../model/ui';
 import { studio } from '../studio';
+import { CollapseButton, PanelHandle } from './PanelHandle';
 import { canvas, NODE_MIME } from './Canvas';
 
 function PortDots({ spec }: { spec: AnyNodeSpec }) {
@@ -44,6 +46,18 @@ export function PaletteItem({ spec }: { spec: AnyNodeSpec }) {
 }
 
 export function Palette() {
+  const open = useStore(studio().ui, (s) => s.panels.paletteOpen);
+  if (!open)
+    return (
+      <aside className="palette panel-collapsed" aria-label="Node palette (collapsed)">
+        <CollapseButton id="palette" label="palette" />
+        <span className="panel-collapsed-label">Nodes</span>
+      </aside>
+    );
+  return <PaletteOpen />;
+}
+
+function PaletteOpen() {
   const [q, setQ] = useState('');
   const groups = useMemo(() => {
     if (!q.trim()) return specsByFamily();
@@ -52,7 +66,11 @@ export function Palette() {
   }, [q]);
   return (
     <aside className="palette" aria-label="Node palette">
-      <div className="panel-title">Nodes</div>
+      <div className="panel-title">
+        Nodes
+        <CollapseButton id="palette" label="palette" />
+      </div>
+      <PanelHandle id="palette" label="palette" />
       <input className="search" placeholder="Search nodes…" value={q} onChange={(e) => setQ(e.target.value)} aria-label="Search nodes" />
       <div className="pal-scroll">
         {groups.length === 0 ? <div className="muted pad">No node matches “{q}”.</div> : null}

@@ -213,3 +213,48 @@ export function setMeta(store: EditorStore, key: 'title' | 'description', value:
     d.meta[key] = value;
   }, { key: `meta:${key}` });
 }
+
+/** a copy of each node (params, group), offset down and right, its edges among the copies kept (one undo step) */
+export function duplicateNodes(store: EditorStore, ids: readonly string[]): string[] {
+  const { doc } = store.getState();
+  const set = new Set(ids);
+  const nodes = doc.nodes.filter((n) => set.has(n.id));
+  if (!nodes.length) return [];
+  const edges = doc.edges.filter((e) => set.has(e.from[0]) && set.has(e.to[0]));
+  return paste(store, { kind: 'genloom-clip', nodes: structuredClone(nodes) as NodeInstance[], edges: structuredClone(edges) as Edge[] });
+}
+
+/** deletes nodes (their edges, and their ids from every objective's trains) in one undo step */
+export function deleteNodes(store: EditorStore, ids: readonly string[]): number {
+  const gone = new Set(ids.filter((id) => store.getState().doc.nodes.some((n) => n.id === id)));
+  if (!gone.size) return 0;
+  store.commit(`Delete ${gone.size === 1 ? [...gone][0] : `${gone.size} nodes`}`, (d) => {
+    d.nodes = d.nodes.filter((n) => !gone.has(n.id));
+    d.edges = d.edges.filter((e) => !gone.has(e.from[0]) && !gone.has(e.to[0]));
+    removeIdsFromTrains(d, gone);
+  });
+  store.select({ nodes: [], edges: [] });
+  return gone.size;
+}
+
+/** removes every edge into or out of a node (one undo step); the number removed */
+export function disconnectAll(store: EditorStore, id: string): number {
+  const n = store.getState().doc.edges.filter((e) => e.from[0] === id || e.to[0] === id).length;
+  if (!n) return 0;
+  store.commit(`Disconnect ${id}`, (d) => {
+    d.edges = d.edges.filter((e) => e.from[0] !== id && e.to[0] !== id);
+  });
+  return n;
+}
+
+/** removes edges by their edgeId (one undo step) */
+export function deleteEdges(store: EditorStore, ids: readonly string[]): number {
+  const set = new Set(ids);
+  const n = store.getState().doc.edges.filter((e) => set.has(edgeId(e))).length;
+  if (!n) return 0;
+  store.commit(n === 1 ? 'Delete edge' : `Delete ${n} edges`, (d) => {
+    d.edges = d.edges.filter((e) => !set.has(edgeId(e)));
+  });
+  store.select({ edges: [] });
+  return n;
+}

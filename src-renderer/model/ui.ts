@@ -1,6 +1,7 @@
 /** UI state that is not the document: dialogs, toasts, banners, templates, recent files. */
 import { useCallback, useRef, useSyncExternalStore } from 'react';
 import type { GraphDocument } from '../../src-main/document/schema';
+import { DEFAULT_PANELS, type PanelLayout } from './panels';
 import { DEFAULT_PREFS, type Prefs, type ThemePref } from './prefs';
 
 export class SimpleStore<T extends object> {
@@ -41,6 +42,24 @@ export interface TemplateInfo {
   doc: GraphDocument;
 }
 
+/** the port a connection was dragged from and dropped on empty canvas */
+export interface WireEnd {
+  nodeId: string;
+  port: string;
+  /** 'source': an output was dragged (the new node needs an input); 'target': an input */
+  side: 'source' | 'target';
+}
+
+export type MenuTarget = { kind: 'node'; id: string } | { kind: 'edge'; id: string } | { kind: 'pane' };
+
+export interface ContextMenuState {
+  x: number;
+  y: number;
+  /** the flow position under the pointer (add node here, paste) */
+  flow: { x: number; y: number };
+  target: MenuTarget;
+}
+
 export type Modal = null | 'templates' | 'compare' | 'export' | 'open' | 'saveAs' | 'help';
 
 export interface UiState extends Prefs {
@@ -49,7 +68,11 @@ export interface UiState extends Prefs {
   /** the reason the connection being dragged would be refused, near the pointer */
   connectHint: { text: string; x: number; y: number } | null;
   /** search-to-add popup (double-click on the canvas) */
-  addPopup: { x: number; y: number; flow: { x: number; y: number } } | null;
+  addPopup: { x: number; y: number; flow: { x: number; y: number }; wire?: WireEnd; openedAt?: number } | null;
+  /** the right-click menu, where it was opened and on what */
+  contextMenu: ContextMenuState | null;
+  /** palette, inspector and dock sizes and collapsed panels; kept across reloads */
+  panels: PanelLayout;
   /** bumps to ask the canvas to fit the view once nodes are measured */
   fitSeq: number;
   dockTab: 'train' | 'diagnostics' | 'program';
@@ -76,6 +99,8 @@ export const initialUi: UiState = {
   toasts: [],
   connectHint: null,
   addPopup: null,
+  contextMenu: null,
+  panels: DEFAULT_PANELS,
   fitSeq: 0,
   dockTab: 'train',
   dockOpen: true,

@@ -30,7 +30,13 @@ export function checkHandles(doc: GraphDocument, from: HandleEnd, to: HandleEnd)
   return checkConnection(doc, [src.nodeId, src.id ?? ''], [dst.nodeId, dst.id ?? '']);
 }
 
-export function useConnectionRules(editor: EditorStore, ui: SimpleStore<UiState>) {
+/** whether a connection drag was released over empty canvas (not a node, a handle or a control) */
+export function droppedOnPane(target: EventTarget | null): boolean {
+  const el = target instanceof Element ? target : null;
+  return !!el && !!el.closest('.react-flow__pane') && !el.closest('.react-flow__node, .react-flow__handle, .react-flow__controls, .react-flow__minimap');
+}
+
+export function useConnectionRules(editor: EditorStore, ui: SimpleStore<UiState>, toFlow?: (p: { x: number; y: number }) => { x: number; y: number }) {
   const isValidConnection = useCallback(
     (c: Connection | FlowEdge) => checkConnection(editor.getState().doc, [c.source, c.sourceHandle ?? ''], [c.target, c.targetHandle ?? '']).ok,
     [editor],
@@ -45,16 +51,25 @@ export function useConnectionRules(editor: EditorStore, ui: SimpleStore<UiState>
     [editor, ui],
   );
 
-  // a refused connection is explained where it was dropped
+  // a refused connection is explained where it was dropped; one dropped on empty canvas opens the search for the other end
   const onConnectEnd = useCallback(
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (!state.toHandle && state.fromHandle && toFlow) {
+        const pt = 'clientX' in event ? { x: event.clientX, y: event.clientY } : event.changedTouches[0] ? { x: event.changedTouches[0].clientX, y: event.changedTouches[0].clientY } : undefined;
+        const over = pt ? document.elementFromPoint(pt.x, pt.y) : null;
+        if (pt && (droppedOnPane(over) || droppedOnPane(event.target))) {
+          const h = state.fromHandle;
+          ui.set({ addPopup: { x: pt.x, y: pt.y, flow: toFlow(pt), wire: { nodeId: h.nodeId, port: h.id ?? '', side: h.type }, openedAt: Date.now() } });
+        }
+        return;
+      }
       if (state.isValid !== false || !state.toHandle || !state.fromHandle) return;
       const r = checkHandles(editor.getState().doc, state.fromHandle, state.toHandle);
       if (r.ok) return;
       const pt = 'clientX' in event ? { x: event.clientX, y: event.clientY } : undefined;
       toast('error', `Connection refused: ${r.reason}`, pt);
     },
-    [editor],
+    [editor, ui, toFlow],
   );
 
   return { isValidConnection, onConnect, onConnectEnd };

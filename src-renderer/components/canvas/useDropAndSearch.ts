@@ -46,7 +46,10 @@ export function useDropAndSearch(rf: ScreenToFlow, editor: EditorStore, ui: Simp
 
   const onPaneClick = useCallback(() => {
     editor.select({ nodes: [], edges: [] });
-    ui.set({ addPopup: null });
+    // the click that ends a wire dropped on the canvas does not close the search it opened
+    const open = ui.getState().addPopup;
+    if (open?.openedAt && Date.now() - open.openedAt < 400) return;
+    ui.set({ addPopup: null, contextMenu: null });
   }, [editor, ui]);
 
   return { onDragOver, onDrop, onDoubleClick, onPointerMove, onPaneClick };
