@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { nearestCode, quantizer } from '../nodes/vqvae/quantizer';
 import { vqvae } from '../nodes/vqvae/index';
 import { evaluateRun } from '../src-main/eval/evaluate';
+import { onnxParityForNode } from '../src-main/export/conformance';
 import { initBackend } from '../src-main/runtime/backend';
 import { TfjsOps } from '../src-main/runtime/TfjsOps';
 import { independentPixelsNll } from './baselines';
@@ -77,9 +78,51 @@ describe('vector quantiser', () => {
     expect(tf.max(tf.abs(tf.sub(gzCommit!, tf.mul(tf.sub(ze, e), 0.5)))).dataSync()[0]).toBeLessThan(1e-5);
   });
 
-  it('nearestCode gives exactly one code per row', () => {
-    const oneHot = nearestCode(ops, tf.randomNormal([50, 3], 0, 1, 'float32', 6), tf.randomNormal([9, 3], 0, 1, 'float32', 7), 9);
-    expect(Array.from(tf.sum(oneHot, 1).dataSync()).every((s) => s === 1)).toBe(true);
+  it('EMA codebook: each used code moves to the mean of the vectors that pick it, an unused code stays, no codebook term', () => {
+    const K = 3;
+    const d = 2;
+    const p = quantizer.params.parse({ codes: K, codeDim: d, update: 'ema', decay: 0.5 });
+    const vars = new Map<string, tf.Variable>();
+    const pending = new Map<string, tf.Tensor>();
+    const init: Record<string, number[]> = { 'state/codebook': [0, 0, 5, 5, 40, 40], 'state/count': [1, 1, 1], 'state/sum': [0, 0, 0, 0, 0, 0], 'state/seeded': [0] };
+    const state = (name: string, shape: number[]) => {
+      if (!vars.has(name)) vars.set(name, tf.variable(tf.tensor(init[`state/${name}`]!, shape)));
+      return vars.get(name)!;
+    };
+    const ctx = { ops, nodeId: 'vq', param: () => { throw new Error('EMA codes are state'); }, state, setState: (n: string, v: tf.Tensor) => void pending.set(n, tf.keep(v)), batchSize: 4, mode: 'train' as const, feed: () => { throw new Error('no feed'); } };
+    // two clusters of 2-D vectors, around (1, -1) and (6, 4): 2 positions per row, 4 rows
+    const ze = tf.tensor2d([[1.2, -1, 6, 4.2], [0.8, -0.8, 6.4, 3.8], [1, -1.2, 5.6, 4], [1.1, -0.9, 6, 4]]);
+    const shapes = { ze: { kind: 'Tensor' as const, shape: [2 * d] } };
+    const built = quantizer.build!(ctx as never, p, shapes as never, {} as never);
+    let out: Record<string, any> = {};
+    for (let i = 0; i < 30; i++) {
+      out = quantizer.apply(ctx as never, { inputs: { ze } as never, params: p, shapes: shapes as never, built }) as Record<string, any>;
+      for (const [n, v] of pending) {
+        state(n, v.shape).assign(v);
+        v.dispose();
+      }
+      pending.clear();
+    }
+    const codes = state('codebook', [K, d]).arraySync() as number[][];
+    expect(codes[0]![0]).toBeCloseTo(1.025, 3);
+    expect(codes[0]![1]).toBeCloseTo(-0.975, 3);
+    expect(codes[1]![0]).toBeCloseTo(6, 3);
+    expect(codes[1]![1]).toBeCloseTo(4, 3);
+    expect(codes[2]).toEqual([40, 40]);
+    expect(tf.sum(out.codebookLoss).dataSync()[0]).toBe(0);
+  });
+
+  it('with the EMA codebook the quantiser still has an ONNX form equal to tfjs (the codes read as weights)', async () => {
+    const r = await onnxParityForNode(quantizer, { params: { ...quantizer.fixture.params, update: 'ema' }, inputs: quantizer.fixture.inputs });
+    expect(r.pass, r.summary).toBe(true);
+    expect(r.maxError).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('nearestCode gives exactly one code per row, also where the scores are large', () => {
+    for (const scale of [1, 100]) {
+      const oneHot = nearestCode(ops, tf.randomNormal([50, 3], 0, scale, 'float32', 6), tf.randomNormal([9, 3], 0, scale, 'float32', 7), 9);
+      expect(Array.from(tf.sum(oneHot, 1).dataSync()).every((s) => s === 1), `scale ${scale}`).toBe(true);
+    }
   });
 });
 
