@@ -123,6 +123,20 @@ describe('MADE', () => {
     expect(tv).toBeLessThan(0.025);
   });
 
+  it('categorical draws pick exactly one code also when the logits are large', () => {
+    const ops = new TfjsOps({ seed: 5 });
+    const r = applyNode(made, { x: tf.zeros([4, 3]) }, { hidden: [8], categories: 4 }, ops);
+    randomiseStore(r.store, 40, 3);
+    const s = tf.tidy(() => (r.outputs.p as DistValue<tf.Tensor>).sample(2000).dataSync());
+    // every drawn code is one of 0..3 (no draw leaves a position at "no code", read as 0 for all)
+    expect(Array.from(s).every((v) => Number.isInteger(v) && v >= 0 && v <= 3)).toBe(true);
+    const counts = [0, 1, 2, 3].map((k) => Array.from(s).filter((v) => v === k).length);
+    expect(counts.filter((c) => c > 0).length).toBeGreaterThan(1);
+    const lp = tf.tidy(() => (r.outputs.p as DistValue<tf.Tensor>).logProb(tf.tensor2d(Array.from({ length: 2000 }, (_, i) => [s[3 * i]!, s[3 * i + 1]!, s[3 * i + 2]!]))).dataSync());
+    // with weights of scale 40 the conditionals are near deterministic: the drawn codes are the likely ones
+    expect(Array.from(lp).reduce((a, b) => a + b, 0) / 2000).toBeGreaterThan(-0.5);
+  });
+
   it('its loop sampler draws every pattern with its probability', () => {
     const D = 4;
     const p = tiny(D, { hidden: [12], ordering: 'random', seed: 2 });

@@ -106,7 +106,8 @@ export const made = defineNode({
           const l = ops.sum(ops.mul(ops.reshape(logits(x), [-1, D, K]), ops.reshape(hot, [1, D, 1])), [1]); // [B, K]
           const u = ops.randomUniformLike(l);
           const g = ops.sub(l, ops.log(ops.neg(ops.log(ops.add(u, ops.scalar(1e-20))))));
-          const pick = ops.step(ops.sub(g, ops.sub(reduceMax(ops, g, 1), ops.scalar(1e-6))));
+          // g - max g is exactly 0 at the winner (an absolute margin would vanish in float32 for large logits)
+          const pick = ops.step(ops.add(ops.sub(g, reduceMax(ops, g, 1)), ops.scalar(1e-30)));
           return ops.sum(ops.mul(pick, ops.reshape(classes!, [1, K])), [1], true); // [B, 1]
         }
       : (x: any, hot: any) => {
