@@ -10,6 +10,8 @@ import { initBackend } from '../src-main/runtime/backend';
 import { createFeeds } from '../src-main/runtime/feeds';
 import { Trainer } from '../src-main/runtime/Trainer';
 import { readTemplate } from '../src-main/document/templates';
+import { importedSources, importWeights } from '../src-main/runtime/importedWeights';
+import type { TensorMap } from '../src-main/runtime/runFolder';
 
 /** each family's bars for its templates: template -> [metric, comparison, bound] */
 const BARS: Record<string, [string, '<=' | '>=', number][]> = Object.fromEntries(
@@ -22,14 +24,35 @@ const scale = Number(process.env.GENLOOM_STEPS_SCALE ?? 1);
 const rows: string[][] = [];
 let failed = 0;
 console.log(`backend: ${backend}`);
-for (const name of Object.keys(BARS)) {
-  if (only && !only.includes(name)) continue;
+/** the trained weights of the templates other templates import (a distillation's teacher), trained in this run once */
+const trainedTeachers = new Map<string, TensorMap>();
+function train(name: string) {
   const doc = readTemplate(name) as any;
   const { program } = loadProgramOrThrow(doc, (m) => new Error(`${name}: ${m}`));
   const seed = 0;
   const feeds = createFeeds(program, { seed });
   const trainer = new Trainer(program, feeds, { seed, batchSize: doc.meta.training.batchSize });
-  const steps = Math.max(1, Math.round(doc.meta.training.steps * scale));
+  // a teacher from a template: trained here at its full steps (a run folder of it is not assumed)
+  for (const [source, params] of importedSources(trainer)) {
+    const ref = program.graph.nodes.get(params[0]!.name.split('/')[0]!)!.external!.ref.graph;
+    if (!ref.startsWith('template:')) throw new Error(`${name}: its teacher ${ref} is no bundled template`);
+    const teacher = ref.slice('template:'.length);
+    if (!trainedTeachers.has(teacher)) {
+      const t0 = Date.now();
+      const inner = train(teacher);
+      for (let i = 0; i < inner.steps; i++) inner.trainer.round(false);
+      trainedTeachers.set(teacher, inner.trainer.store.snapshot());
+      console.log(`${name}: its teacher ${teacher} trained, ${inner.steps} steps in ${((Date.now() - t0) / 1000).toFixed(0)} s (not counted below)`);
+      inner.trainer.dispose();
+    }
+    importWeights(trainer, source, trainedTeachers.get(teacher)!);
+  }
+  return { doc, program, feeds, trainer, steps: Math.max(1, Math.round(doc.meta.training.steps * scale)) };
+}
+
+for (const name of Object.keys(BARS)) {
+  if (only && !only.includes(name)) continue;
+  const { program, feeds, trainer, steps } = train(name);
   const t0 = Date.now();
   for (let i = 0; i < steps; i++) trainer.round(false);
   const trainSec = (Date.now() - t0) / 1000;

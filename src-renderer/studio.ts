@@ -10,7 +10,7 @@ import { TrainingStore } from './model/training';
 import { readPanels, samePanels } from './model/panels';
 import { PREFS_KEY, prefsOf, readPrefs, samePrefs, type ThemePref } from './model/prefs';
 import { SimpleStore, initialUi, type TemplateInfo, type Toast, type UiState } from './model/ui';
-import { validateDoc } from './model/validation';
+import { setExternalDocuments, validateDoc } from './model/validation';
 
 export interface Studio {
   api: StudioClient;
@@ -237,6 +237,7 @@ export async function loadTemplates(): Promise<TemplateInfo[]> {
       if (d.doc) templates.push({ ...t, doc: d.doc });
       else console.warn(`template ${t.id} is not a valid document: ${d.error}`);
     }
+    setExternalDocuments(templates);
     ui.set({ templates, templatesError: null });
     return templates;
   } catch (err) {

@@ -14,7 +14,7 @@ import type { TrainEvent, TrainRequestInput } from '../src-main/api/trainingProt
 import { readTemplate } from '../src-main/document/templates';
 
 // in family order (the gallery's order)
-const TEMPLATE_IDS = ['vae-moons', 'vae-mnist', 'gan-8gaussians', 'realnvp-moons', 'ddpm-swissroll', 'fm-8gaussians', 'fm-moons', 'ebm-8gaussians', 'iwae-moons', 'iwae-mnist', 'fgan-kl-8gaussians', 'fgan-reversekl-8gaussians', 'fgan-pearson-8gaussians', 'fgan-hellinger-8gaussians', 'fgan-js-8gaussians', 'fgan-gan-8gaussians', 'gsn-moons', 'ncsn-swissroll', 'wgangp-ring8', 'wgangp-grid25', 'wgangp-8gaussians', 'wgan-8gaussians', 'ws-mnist', 'rws-mnist', 'vpsde-moons', 'vesde-8gaussians', 'consistency-8gaussians', 'consistency-distill-8gaussians', 'gmm-em-8gaussians', 'gmm-sgd-8gaussians', 'kde-moons', 'ar-moons', 'ar-8gaussians', 'made-mnist', 'rbm-mnist', 'dbn-mnist', 'gbrbm-8gaussians', 'ppca-mnist', 'fa-mnist', 'vqvae-mnist'];
+const TEMPLATE_IDS = ['vae-moons', 'vae-mnist', 'gan-8gaussians', 'realnvp-moons', 'ddpm-swissroll', 'fm-8gaussians', 'fm-moons', 'ebm-8gaussians', 'iwae-moons', 'iwae-mnist', 'fgan-kl-8gaussians', 'fgan-reversekl-8gaussians', 'fgan-pearson-8gaussians', 'fgan-hellinger-8gaussians', 'fgan-js-8gaussians', 'fgan-gan-8gaussians', 'gsn-moons', 'ncsn-swissroll', 'wgangp-ring8', 'wgangp-grid25', 'wgangp-8gaussians', 'wgan-8gaussians', 'ws-mnist', 'rws-mnist', 'vpsde-moons', 'vesde-8gaussians', 'consistency-8gaussians', 'consistency-distill-8gaussians', 'consistency-distill-ddpm-swissroll', 'gmm-em-8gaussians', 'gmm-sgd-8gaussians', 'kde-moons', 'ar-moons', 'ar-8gaussians', 'made-mnist', 'rbm-mnist', 'dbn-mnist', 'gbrbm-8gaussians', 'ppca-mnist', 'fa-mnist', 'vqvae-mnist'];
 
 const loadTemplate = async (id: string) => readTemplate(id) as any;
 

@@ -54,6 +54,7 @@ const EXPECTED: Record<TemplateName, string[]> = {
   'vesde-8gaussians': ['denoiser:net', 'sampler:pc', 'sampler:em', 'sampler:pf'],
   'consistency-8gaussians': ['denoiser:net', 'sampler:one', 'sampler:two'],
   'consistency-distill-8gaussians': ['denoiser:teacher', 'denoiser:net', 'sampler:one', 'sampler:two'],
+  'consistency-distill-ddpm-swissroll': ['denoiser:net', 'sampler:one', 'sampler:two'],
   'gmm-em-8gaussians': ['density:gmm', 'sampler:sampler'],
   'gmm-sgd-8gaussians': ['density:gmm', 'sampler:sampler'],
   'kde-moons': ['density:kde', 'sampler:sampler'],

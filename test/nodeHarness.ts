@@ -51,7 +51,8 @@ export interface NodeRun {
 
 export function runNode(spec: AnyNodeSpec, inShapes: Record<string, PortShape>, params: unknown, ops: TfjsOps, id = 'n'): NodeRun {
   const p = spec.params.parse(params ?? {});
-  const outShapes = spec.infer(inShapes as never, p) as Record<string, PortShape>;
+  const external = spec.fixture.external?.();
+  const outShapes = spec.infer(inShapes as never, p, external) as Record<string, PortShape>;
   const store = new ParamStore(1);
   const inputs: Record<string, Value<tf.Tensor>> = {};
   for (const [port, s] of Object.entries(inShapes)) {
@@ -65,6 +66,7 @@ export function runNode(spec: AnyNodeSpec, inShapes: Record<string, PortShape>, 
     batchSize: B,
     mode: 'train',
     feed: () => ops.randomNormal([B, (outShapes.x as { shape: number[] }).shape[0]!]),
+    ...(external && { external }),
   };
   const statics: Record<string, unknown> = {};
   for (const [port, v] of Object.entries(inputs)) if ((v as { kind?: string }).kind === 'Schedule') statics[port] = v;

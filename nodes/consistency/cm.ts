@@ -38,7 +38,7 @@ import { InferError } from '../core/defineNode';
 import type { Ops } from '../core/ops';
 import type { PortShape } from '../core/ports';
 import type { FnValue, ScheduleValue } from '../core/values';
-import { coefAt, type Sde } from '../sde/sdes';
+import { coefAt, opsAlg, type Sde } from '../sde/sdes';
 import { sdeFrom } from '../sde/shared';
 
 export const CM_SDE_IN = { type: { kind: 'Schedule' }, doc: 'the noise axis [eps, T]: a VE SDE (eps = sigma_min, T = sigma_max)' } as const;
@@ -126,6 +126,29 @@ export function consistencyFn<T>(ops: Ops<T>, net: FnValue<T>, a: CmAxis, sigmaD
     return stop ? ops.stopGradient(y) : y;
   };
   return { kind: 'Fn', owner: net.owner, in: net.in, out: net.out, timeConditioned: true, time: 'continuous', call };
+}
+
+/**
+ * A score in the SDE's own time and coordinates read on the consistency axis (VE
+ * coordinates y = x / m at the level sigma = s / m, u on the axis): the teacher of a
+ * distillation trained on a VP or sub-VP SDE (a DDPM) drives the VE-form ODE step. With
+ * p^VE_sigma(y) = m^d p_t(m y) at the time t(sigma) where s / m = sigma,
+ *   grad_y log p^VE_sigma(y) = m(t) s_phi(m(t) y, t(sigma)).
+ * For a VE SDE the axis is the SDE's time and the score is passed through as it is.
+ */
+export function veScore<T>(ops: Ops<T>, score: FnValue<T>, a: CmAxis, event: number[]): FnValue<T> {
+  if (a.sde.kind === 've') return score;
+  const timeAt = a.sde.timeAt;
+  if (!timeAt) throw new InferError('sde', `the teacher's SDE "${a.sde.label}" has no closed-form time of a noise level: distil from a VE SDE, a linear VP or sub-VP SDE, or DDPM's linear schedule`, 'bad-input');
+  const alg = opsAlg(ops);
+  const call = (y: T, u?: T): T => {
+    if (u === undefined) throw new Error('the teacher score needs the time u');
+    const sigma = ops.mul(ops.exp(ops.mul(ops.clip(u, 0, 1), ops.scalar(a.L))), ops.scalar(a.eps));
+    const t = timeAt.call(a.sde, alg, sigma) as T;
+    const m = col(ops, a.sde.coefficients(alg, t).m, event);
+    return ops.mul(score.call(ops.mul(y, m), t), m);
+  };
+  return { ...score, time: 'continuous', call };
 }
 
 /** the scalar v on every row of x, as [B] */

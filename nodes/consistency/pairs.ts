@@ -4,7 +4,7 @@ import type { Ops } from '../core/ops';
 import { tensorShape } from '../core/objective';
 import { samplerFn } from '../core/samplerShapes';
 import { rowZeros, type FnValue, type ScheduleValue } from '../core/values';
-import { axisFrom, axisShape, CM_SDE_IN, col, curriculumN, type CmAxis } from './cm';
+import { axisFrom, axisShape, CM_SDE_IN, col, curriculumN, veScore, type CmAxis } from './cm';
 
 const PAIR_OUT = {
   xNext: { type: { kind: 'Tensor' }, doc: 'x_{t_{n+1}}: the data noised to t_{n+1}' },
@@ -116,7 +116,8 @@ export const ctPairs = defineNode({
  *   x^_{t_n} = x_{t_{n+1}} + (t_n - t_{n+1}) Phi(x_{t_{n+1}}, t_{n+1}; phi)   (eq. 6)
  * Phi = -t s_phi (Euler) or Heun's average of that slope at both ends. The teacher output is
  * under stop-gradient (the teacher is not trained by this loss). N is fixed (n ~ U{1..N-1}).
- * The teacher takes u on the same axis (for a VE SDE, its own time).
+ * The teacher is a score in its SDE's own time: for a VE SDE that is u itself; a VP or sub-VP
+ * teacher (a DDPM through the converter) is read on the VE axis by veScore (cm.ts).
  */
 export const cdPairs = defineNode({
   type: 'consistency.distillationPairs',
@@ -156,7 +157,7 @@ export const cdPairs = defineNode({
   apply(ctx, { inputs, params, built, shapes }) {
     const { ops } = ctx;
     const event = (shapes.x0 as { shape: number[] }).shape;
-    const teacher: FnValue<any> = inputs.teacher;
+    const teacher: FnValue<any> = veScore(ops, inputs.teacher, built.axis, event);
     const { uCur, uNext } = drawLevels(ops, flatRows(ops, inputs.x0, event), built.axis, ops.constant([params.N], [1]), params.N, params.rho);
     const sNext = col(ops, sigmaOf(ops, built.axis, uNext), event);
     const sCur = col(ops, sigmaOf(ops, built.axis, uCur), event);

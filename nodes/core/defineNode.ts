@@ -74,6 +74,29 @@ export interface NodeCtx<T> {
   setState?(local: string, value: T): void;
   /** (build only) the value driving `input`, rebuilt over EMA shadow weights */
   ema?(input: string, decay: number): unknown;
+  /** the node of another graph this node stands for (NodeSpec.external), resolved by the host */
+  external?: ExternalNode;
+}
+
+/** what a node with NodeSpec.external refers to; paths as written (resolved by the host) */
+export interface ExternalRef {
+  /** the graph document (a file, or the name of a bundled template) */
+  graph: string;
+  /** the node's id in that document */
+  node: string;
+  /** the run folder of that document whose newest checkpoint holds the node's weights */
+  run: string;
+}
+
+/** the node an ExternalRef names, read from its document and validated there */
+export interface ExternalNode {
+  /** the ref with paths made absolute (graph: the file, or `template:NAME`) */
+  ref: ExternalRef;
+  type: string;
+  spec: AnyNodeSpec;
+  params: any;
+  inShapes: Record<string, PortShape | undefined>;
+  outShapes: Record<string, PortShape>;
 }
 
 /** the current value of a node state (see NodeCtx); a parameter of that name where the host keeps no state */
@@ -208,6 +231,8 @@ export interface ConformanceFixture {
    * built with the interpreter's ops; `param` gives random weights by name
    */
   values?: Record<string, <T>(ops: Ops<T>, param: (name: string, shape: number[]) => T) => unknown>;
+  /** the resolved external node (NodeSpec.external) the suite runs the node with */
+  external?: () => ExternalNode;
 }
 
 /** how the inspector shows one param */
@@ -258,8 +283,21 @@ export interface NodeSpec<
   defaultTrains?: { only?: readonly Category[]; except?: readonly Category[] };
   /** inspector hints per param */
   ui?: { readonly [K in keyof z.output<S> & string]?: ParamHint };
+  /**
+   * A node standing for a node of another graph document (a trained teacher network):
+   * `external(params)` names the document, the node in it and the run folder holding its
+   * weights. The host resolves it before validation (src-main/graph/externals.ts) and hands
+   * the resolved node to `infer` (third argument) and `build` (`ctx.external`).
+   */
+  external?(params: z.output<S>): ExternalRef;
+  /**
+   * The params with the file and folder paths they hold made absolute by `abs` (a relative
+   * path names a file beside the document), so the document means the same wherever it is
+   * read from; a node with no paths leaves this out.
+   */
+  resolvePaths?(params: z.output<S>, abs: (path: string) => string): z.output<S>;
   /** output shapes from input shapes and params; throws InferError naming the port */
-  infer(shapes: PortShapes<I>, params: z.output<S>): OutShapes<O>;
+  infer(shapes: PortShapes<I>, params: z.output<S>, external?: ExternalNode): OutShapes<O>;
   /**
    * Creates parameters, constants and the outputs that do not depend on per-batch inputs
    * (a network's Fn, a prior's Dist, a Schedule). Called once per runner, outside any

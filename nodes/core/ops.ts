@@ -29,7 +29,12 @@ export type Init =
   | { kind: 'ones' }
   | { kind: 'constant'; value: number }
   | { kind: 'glorot' }
-  | { kind: 'normal'; std: number };
+  | { kind: 'normal'; std: number }
+  /**
+   * a trained weight of another graph's run (a network.imported node): zeros until the
+   * trainer loads `source` (the run folder) `name` (the weight's name in that run)
+   */
+  | { kind: 'imported'; source: string; name: string };
 
 export interface ParamSpec {
   /** `${nodeId}/${local}` */

@@ -108,6 +108,12 @@ export interface Sde {
   /** the smallest time: samplers stop there, the likelihood starts there */
   tEps: number;
   coefficients<V>(a: Alg<V>, t: V): Coefficients<V>;
+  /**
+   * The time at which the kernel's noise-to-signal ratio s(t) / m(t) equals sigma: the
+   * inverse of the equivalent VE level (x(t) / m = x(0) + (s / m) epsilon). Absent where it
+   * has no closed form (the cosine VP schedule).
+   */
+  timeAt?<V>(a: Alg<V>, sigma: V): V;
 }
 
 /** a Schedule value that carries its SDE: its discrete view (T = N steps) feeds DDPM nodes too */
@@ -141,6 +147,15 @@ export function cosineClipTime(b: { s: number; betaClip: number }): number {
   return Math.min(tc, 1);
 }
 
+/**
+ * t with B(t) = B for the linear beta(t): B = beta_min t + (beta_max - beta_min) t^2 / 2, so
+ * t = 2 B / (beta_min + sqrt(beta_min^2 + 2 (beta_max - beta_min) B)) (the root without cancellation)
+ */
+function linearTimeOfB<V>(a: Alg<V>, b: { betaMin: number; betaMax: number }, B: V): V {
+  const d = b.betaMax - b.betaMin;
+  return a.div(a.mul(B, a.c(2)), a.add(a.c(b.betaMin), a.sqrt(a.add(a.c(b.betaMin * b.betaMin), a.mul(B, a.c(2 * d))))));
+}
+
 export function vpSde(sched: VpBeta, tEps: number, sub = false): Sde {
   const what = sched.kind === 'linear' ? `linear beta(t) from ${sched.betaMin} to ${sched.betaMax}` : `cosine beta(t), s = ${sched.s}, clipped at ${sched.betaClip}`;
   return {
@@ -156,6 +171,16 @@ export function vpSde(sched: VpBeta, tEps: number, sub = false): Sde {
       // sub-VP: g^2 = beta (1 - e^{-2B}), s = 1 - e^{-B}
       return { f, g2: a.mul(beta, a.sub(a.c(1), a.mul(decay, decay))), m, s: a.sub(a.c(1), decay) };
     },
+    ...(sched.kind === 'linear' && {
+      timeAt<V>(a: Alg<V>, sigma: V): V {
+        // VP: sigma^2 = (1 - e^{-B}) / e^{-B} = e^B - 1, so B = ln(1 + sigma^2);
+        // sub-VP: sigma = (1 - e^{-B}) e^{B/2} = 2 sinh(B/2), so B = 2 asinh(sigma/2) = 2 ln(sigma/2 + sqrt(sigma^2/4 + 1))
+        const B = sub
+          ? a.mul(a.log(a.add(a.mul(sigma, a.c(0.5)), a.sqrt(a.add(a.mul(a.mul(sigma, sigma), a.c(0.25)), a.c(1))))), a.c(2))
+          : a.log(a.add(a.c(1), a.mul(sigma, sigma)));
+        return linearTimeOfB(a, sched, B);
+      },
+    }),
   };
 }
 
@@ -170,6 +195,7 @@ export function veSde(sigmaMin: number, sigmaMax: number, tEps: number): Sde {
       // g^2 = d sigma^2 / dt = 2 sigma^2 log(sigma_max / sigma_min)
       return { f: a.c(0), g2: a.mul(a.mul(sigma, sigma), a.c(2 * r)), m: a.c(1), s: sigma };
     },
+    timeAt: <V>(a: Alg<V>, sigma: V): V => a.div(a.sub(a.log(sigma), a.c(Math.log(sigmaMin))), a.c(r)),
   };
 }
 

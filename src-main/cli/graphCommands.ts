@@ -6,6 +6,7 @@ import { FileReadError } from '../fs/readRegularFile';
 import { registry } from '../../nodes/index';
 import { programToString, type Program } from '../compile/compile';
 import { loadParsed } from '../compile/loadProgram';
+import { fileExternalResolver } from '../compile/readGraphFile';
 import { formatDiagnostics, type Diagnostic } from '../graph/diagnostics';
 import { validateGraph, type ValidatedGraph } from '../graph/validate';
 import { checkCsvDatasets, withCsvPathsResolved } from '../runtime/feeds';
@@ -17,7 +18,12 @@ export { BadInputError };
 /** reads and parses a graph document; a bad file is bad input (exit 2) with every error listed */
 export async function readGraphFile(file: string): Promise<GraphDocument> {
   // a bundled template's name (e.g. ddpm-swissroll) stands for its file when no such file exists
-  if (!existsSync(file) && TEMPLATE_NAMES.includes(file)) file = templatePath(file);
+  // a template's relative paths (a teacher's run folder) are the working folder's
+  let baseDir: string | undefined;
+  if (!existsSync(file) && TEMPLATE_NAMES.includes(file)) {
+    file = templatePath(file);
+    baseDir = process.cwd();
+  }
   let text: string;
   try {
     // a regular file only, of a graph document's size at most: a FIFO or /dev/zero is refused at once
@@ -29,7 +35,7 @@ export async function readGraphFile(file: string): Promise<GraphDocument> {
   const r = parseDocument(text, registry, { fileName: file });
   if (!r.ok) throw new BadInputError(`\n${formatDocumentErrors(r.errors, file)}`);
   // a relative CSV path names a file next to the graph, wherever the command runs
-  return withCsvPathsResolved(r.doc, dirname(resolve(file)));
+  return withCsvPathsResolved(r.doc, baseDir ?? dirname(resolve(file)));
 }
 
 export async function validateCommand(argv: string[], io: Io): Promise<number> {
@@ -45,7 +51,7 @@ export async function validateCommand(argv: string[], io: Io): Promise<number> {
     }
     throw e;
   }
-  const g = validateGraph(doc, registry, { parsed: true });
+  const g = validateGraph(doc, registry, { parsed: true, resolveExternal: fileExternalResolver(registry) });
   const diagnostics: Diagnostic[] = [...g.diagnostics];
   if (g.ok) {
     // a graph that validates: compiled, and its CSV datasets read and checked

@@ -3,6 +3,7 @@ import { registry } from '../../nodes/index';
 import { validateGraph } from '../graph/validate';
 import { readTemplate, TEMPLATE_NAMES } from '../document/templates';
 import { compile, CompileError, programToString } from './compile';
+import { fileExternalResolver } from './readGraphFile';
 
 const templates = TEMPLATE_NAMES.map((n) => `${n}.json`).sort();
 const read = (file: string) => readTemplate(file.replace(/\.json$/, '')) as any;
@@ -10,7 +11,7 @@ const read = (file: string) => readTemplate(file.replace(/\.json$/, '')) as any;
 describe('compile', () => {
   it.each(templates)('%s prints the same program', (file) => {
     const doc = read(file);
-    const program = compile(validateGraph(doc, registry));
+    const program = compile(validateGraph(doc, registry, { resolveExternal: fileExternalResolver(registry) }));
     expect(programToString(program)).toMatchSnapshot();
   });
 

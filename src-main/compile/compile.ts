@@ -182,7 +182,8 @@ function iwaeRefs(graph: ValidatedGraph, id: string, e: Extract<EvaluatorDecl, {
   return { x, q, prior, px, z: latents[0]![1] };
 }
 
-const fmtInit = (i: Init) => (i.kind === 'constant' ? `const(${i.value})` : i.kind === 'normal' ? `normal(${i.std})` : i.kind);
+const fmtInit = (i: Init) =>
+  i.kind === 'constant' ? `const(${i.value})` : i.kind === 'normal' ? `normal(${i.std})` : i.kind === 'imported' ? `imported(${i.name})` : i.kind;
 
 /** `adam(lr=0.001, betas=0.9/0.999)`, `sgd(lr=0.01, momentum=0.9)`, ...; `, clip=0.01` when weights are clipped */
 export function formatOptimizer(opt: OptimizerConfig): string {
@@ -216,6 +217,15 @@ export function programToString(p: Program): string {
   for (const n of p.networks) {
     lines.push(`    ${n.nodeId} (${n.type}): ${n.size}`);
     for (const s of n.params) lines.push(`      ${s.name} [${s.shape.join(', ')}] ${fmtInit(s.init)}`);
+  }
+  // trained networks of other graphs: weights loaded from their runs, trained by nothing here
+  for (const id of g.order) {
+    const ext = g.nodes.get(id)!.external;
+    if (!ext) continue;
+    const own = p.params.filter((s) => s.name.startsWith(`${id}/`));
+    const size = own.reduce((a, s) => a + s.shape.reduce((x, y) => x * y, 1), 0);
+    lines.push(`    ${id} (${ext.type} "${ext.ref.node}" of ${ext.ref.graph}, not trained here): ${size}`);
+    for (const s of own) lines.push(`      ${s.name} [${s.shape.join(', ')}] ${fmtInit(s.init)}`);
   }
   lines.push('  round:');
   for (const o of p.objectives) {

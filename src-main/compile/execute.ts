@@ -83,6 +83,7 @@ export class Runner<T> {
         if (!building) throw new Error(`${n.id}: ctx.ema is for build (an EMA target is declared once, not per evaluation)`);
         return this.emaOf(n, input, decay);
       },
+      ...(n.external && { external: n.external }),
     };
   }
 

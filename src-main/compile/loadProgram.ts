@@ -13,6 +13,7 @@ import { formatDocumentErrors, parseDocument, parseDocumentValue, type DocumentE
 import { diag, formatDiagnostic, type Diagnostic } from '../graph/diagnostics';
 import { validateGraph, type ValidatedGraph } from '../graph/validate';
 import { compile, type Program } from './compile';
+import { fileExternalResolver } from './readGraphFile';
 
 export interface Loaded {
   ok: true;
@@ -35,6 +36,11 @@ export interface LoadOptions {
   /** named in messages (a file or a run folder's graph.json) */
   fileName?: string;
   registry?: NodeRegistry;
+  /**
+   * the folder that the other graphs and run folders a node names (a distillation's
+   * teacher) are relative to: the document's folder; the working folder when not given
+   */
+  baseDir?: string;
 }
 
 export function loadProgram(input: string | unknown, opts: LoadOptions = {}): Loaded | LoadProblems {
@@ -49,7 +55,8 @@ export function loadProgram(input: string | unknown, opts: LoadOptions = {}): Lo
  * read, a document the studio host parsed): validated and compiled, not parsed again.
  */
 export function loadParsed(doc: GraphDocument, opts: LoadOptions = {}, notes: string[] = []): Loaded | Exclude<LoadProblems, { stage: 'document' }> {
-  const graph = validateGraph(doc, opts.registry ?? defaultRegistry, { parsed: true });
+  const registry = opts.registry ?? defaultRegistry;
+  const graph = validateGraph(doc, registry, { parsed: true, resolveExternal: fileExternalResolver(registry, opts.baseDir) });
   const warnings = [...notes, ...graph.diagnostics.filter((d) => d.severity === 'warning').map(formatDiagnostic)];
   if (!graph.ok) {
     const errs = graph.diagnostics.filter((d) => d.severity === 'error');

@@ -31,6 +31,7 @@ const Init = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('constant'), value: z.number() }),
   z.object({ kind: z.literal('glorot') }),
   z.object({ kind: z.literal('normal'), std: z.number() }),
+  z.object({ kind: z.literal('imported'), source: z.string(), name: z.string() }),
 ]);
 const ParamSpec = z.object({ name: z.string(), shape: Shape, init: Init });
 const Diagnostic = z.object({
@@ -47,6 +48,16 @@ const WireNode = z.object({
   inputs: z.record(z.string(), PortRef),
   inShapes: z.record(z.string(), PortShape.optional()),
   outShapes: z.record(z.string(), PortShape),
+  /** the node of another graph this node stands for (its spec looked up by type) */
+  external: z
+    .object({
+      ref: z.object({ graph: z.string(), node: z.string(), run: z.string() }),
+      type: z.string(),
+      params: z.unknown(),
+      inShapes: z.record(z.string(), PortShape.optional()),
+      outShapes: z.record(z.string(), PortShape),
+    })
+    .optional(),
 });
 const Optimizer = z.looseObject({ kind: z.enum(['adam', 'sgd', 'rmsprop', 'update']), clipWeights: z.number().optional() });
 
@@ -90,7 +101,11 @@ export type ProgramWire = z.infer<typeof ProgramWire>;
 /** the program as plain data (structured-clone and JSON safe) */
 export function programToWire(p: Program): ProgramWire {
   const { graph, ...rest } = p;
-  const nodes = [...graph.nodes.values()].map(({ spec: _spec, ...n }) => n);
+  const nodes = [...graph.nodes.values()].map(({ spec: _spec, external, ...n }) => {
+    if (!external) return n;
+    const { spec: _inner, ...ext } = external;
+    return { ...n, external: ext };
+  });
   return structuredClone({ ...rest, graph: { ok: true as const, diagnostics: graph.diagnostics, order: graph.order, nodes, objectives: graph.objectives, samplers: graph.samplers } }) as ProgramWire;
 }
 
@@ -106,7 +121,13 @@ export function programFromWire(value: unknown, registry: NodeRegistry): Program
   for (const n of w.graph.nodes) {
     const spec = registry.get(n.type);
     if (!spec) return `the compiled program names node type "${n.type}" (node "${n.id}"), which this build does not register`;
-    nodes.set(n.id, { ...n, spec } as GraphNode);
+    let external: GraphNode['external'];
+    if (n.external) {
+      const inner = registry.get(n.external.type);
+      if (!inner) return `the compiled program's node "${n.id}" stands for a "${n.external.type}" of another graph, which this build does not register`;
+      external = { ...n.external, spec: inner };
+    }
+    nodes.set(n.id, { ...n, spec, ...(external && { external }) } as GraphNode);
   }
   for (const id of w.graph.order) if (!nodes.has(id)) return `the compiled program's order names node "${id}", which it does not contain`;
   const graph: ValidatedGraph = { ...w.graph, nodes };

@@ -129,7 +129,7 @@ function findConfigs(spec: AnyNodeSpec, params: unknown): { configs: Config[]; t
           shapes[k] = portShape(decl.type.kind, decl.type.kind === 'Tensor' ? decl.type.semantic : undefined, d, timed[k] ?? false);
         }
         try {
-          const outShapes = spec.infer(shapes as never, params as never) as Record<string, PortShape>;
+          const outShapes = spec.infer(shapes as never, params as never, spec.fixture.external?.()) as Record<string, PortShape>;
           configs.push({ d, connectOptional, timed, shapes, outShapes });
           break search;
         } catch (e) {
@@ -144,7 +144,7 @@ function findConfigs(spec: AnyNodeSpec, params: unknown): { configs: Config[]; t
 
 function givenConfig(spec: AnyNodeSpec, params: unknown, inputs: Record<string, PortShape>): { configs: Config[]; tried: string[] } {
   try {
-    const outShapes = spec.infer(inputs as never, params as never) as Record<string, PortShape>;
+    const outShapes = spec.infer(inputs as never, params as never, spec.fixture.external?.()) as Record<string, PortShape>;
     const timed = Object.fromEntries(Object.entries(inputs).flatMap(([k, s]) => (s.kind === 'Fn' ? [[k, s.timeConditioned]] : [])));
     const connectOptional = Object.entries(spec.inputs).some(([k, d]) => d.optional && inputs[k] !== undefined);
     const d = Object.values(inputs).map((s) => (s.kind === 'Tensor' ? s.shape[0] : s.kind === 'Dist' || s.kind === 'Bijector' ? s.event[0] : s.kind === 'Fn' ? s.in[0] : undefined)).find((x) => x !== undefined) ?? 0;
@@ -265,6 +265,7 @@ function recipeFor(spec: AnyNodeSpec, params: unknown, cfg: Config): Recipe {
             return f;
           },
           mode: spec.role === 'sampler' ? 'sample' : 'train',
+          ...(spec.fixture.external && { external: spec.fixture.external() }),
         };
         const built = spec.build ? spec.build(nctx, params as never, cfg.shapes as never, statics as never) : undefined;
         const applied = spec.apply(nctx, { inputs: values as never, params: params as never, shapes: cfg.shapes as never, built }) as Record<string, unknown>;

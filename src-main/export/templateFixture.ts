@@ -9,6 +9,8 @@ import { validateGraph } from '../graph/validate';
 import { Trainer } from '../runtime/Trainer';
 import { createFeeds } from '../runtime/feeds';
 import { readTemplate, TEMPLATE_NAMES } from '../document/templates';
+import { fileExternalResolver } from '../compile/readGraphFile';
+import { importedSources, importWeights } from '../runtime/importedWeights';
 
 export { TEMPLATE_NAMES };
 export type TemplateName = string;
@@ -33,7 +35,7 @@ export function shrinkDocument(doc: Doc, hidden: number[]): Doc {
 
 export function compileDocument(doc: Doc): Program {
   // a fixture may be a bare graph (no document header): validate it as it is
-  return compile(validateGraph(doc, registry));
+  return compile(validateGraph(doc, registry, { resolveExternal: fileExternalResolver(registry) }));
 }
 
 export interface TrainedTemplate {
@@ -49,6 +51,13 @@ export function trainTemplate(name: TemplateName, opts: { steps: number; hidden?
   const program = compileDocument(doc);
   const seed = opts.seed ?? 0;
   const trainer = new Trainer(program, createFeeds(program, { seed }), { seed, batchSize: opts.batchSize ?? 32 });
+  // a teacher from another template (network.imported): that template trained as many rounds
+  for (const [source, params] of importedSources(trainer)) {
+    const ref = program.graph.nodes.get(params[0]!.name.split('/')[0]!)!.external!.ref.graph;
+    const teacher = trainTemplate(ref.replace(/^template:/, ''), { ...opts, hidden: undefined });
+    importWeights(trainer, source, teacher.weights);
+    teacher.trainer.dispose();
+  }
   for (let i = 0; i < opts.steps; i++) trainer.round(false);
   return { doc, program, trainer, weights: trainer.store.snapshot() };
 }

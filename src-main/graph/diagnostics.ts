@@ -17,6 +17,8 @@ export const DIAGNOSTIC_CODES = {
   'compile-error': 'error',
   /** a dataset (a CSV file) that cannot be read or does not fit the graph */
   'bad-dataset': 'error',
+  /** the other graph a node refers to (a trained teacher network) cannot be read or does not offer that node */
+  'bad-external': 'error',
   'network-untrained': 'warning',
   /** a key in a node's params that its type does not have (ignored; the default is used) */
   'unknown-param': 'warning',

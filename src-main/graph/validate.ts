@@ -3,7 +3,7 @@
  * objectives. Never throws on a bad graph; every problem is a Diagnostic naming its node
  * and port. The compiler only accepts graphs with no error diagnostics.
  */
-import { InferError, type AnyNodeSpec } from '../../nodes/core/defineNode';
+import { InferError, type AnyNodeSpec, type ExternalNode, type ExternalRef } from '../../nodes/core/defineNode';
 import { canConnect, describePortType, type PortShape } from '../../nodes/core/ports';
 import type { NodeRegistry } from '../../nodes/index';
 import { unknownParamHint, unknownParamKeys, unknownParamsOf, type UnknownParam } from './unknownParams';
@@ -29,6 +29,8 @@ export interface GraphNode {
   inputs: Record<string, PortRef>;
   inShapes: Record<string, PortShape | undefined>;
   outShapes: Record<string, PortShape>;
+  /** the node of another graph this node stands for (NodeSpec.external) */
+  external?: ExternalNode;
 }
 
 export interface ObjectiveInfo {
@@ -55,6 +57,12 @@ export interface ValidateOptions {
    * in, migrated), so they are trusted instead of parsed a second time
    */
   parsed?: boolean;
+  /**
+   * reads the node of another graph that a node with NodeSpec.external names
+   * (src-main/graph/externals.ts); a string says why it cannot be read. Without it such
+   * nodes are reported as unresolved.
+   */
+  resolveExternal?: (ref: ExternalRef, nodeId: string) => ExternalNode | string;
 }
 
 const unknownParamDiag = (nodeId: string, u: UnknownParam) =>
@@ -211,9 +219,19 @@ export function validateGraph(doc: GraphLike, registry: NodeRegistry, opts: Vali
       broken.add(id);
       continue;
     }
+    let external: ExternalNode | undefined;
+    if (k.spec.external) {
+      const r = opts.resolveExternal ? opts.resolveExternal(k.spec.external(k.params), id) : 'other graphs are not read here';
+      if (typeof r === 'string') {
+        diagnostics.push(diag('bad-external', r, id, 'graph'));
+        broken.add(id);
+        continue;
+      }
+      external = r;
+    }
     try {
-      const outShapes = k.spec.infer(inShapes as never, k.params) as Record<string, PortShape>;
-      nodes.set(id, { id, type: k.type, spec: k.spec, params: k.params, inputs: ins, inShapes, outShapes });
+      const outShapes = k.spec.infer(inShapes as never, k.params, external) as Record<string, PortShape>;
+      nodes.set(id, { id, type: k.type, spec: k.spec, params: k.params, inputs: ins, inShapes, outShapes, ...(external && { external }) });
     } catch (err) {
       if (!(err instanceof InferError)) throw err;
       const code = k.spec.role === 'sampler' ? 'sampler-cannot-run' : err.code === 'shape-mismatch' ? 'shape-mismatch' : 'invalid-input';

@@ -20,6 +20,7 @@ export function initialValues(spec: { shape: number[]; init: StateInit }, rng: R
   const init = spec.init;
   switch (init.kind) {
     case 'zeros':
+    case 'imported': // loaded from the source run before training (loadImportedWeights)
       break;
     case 'ones':
       v.fill(1);

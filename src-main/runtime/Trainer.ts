@@ -119,6 +119,11 @@ export class Trainer {
   private readonly constants: tf.Tensor[] = [];
   /** completed rounds */
   step = 0;
+  /**
+   * weights of other graphs' trained networks (network.imported) not loaded yet
+   * (loadImportedWeights, or a resumed checkpoint); no round runs while any is missing
+   */
+  readonly importsPending: Set<string>;
 
   constructor(
     readonly program: Program,
@@ -128,6 +133,7 @@ export class Trainer {
     this.ops = new TfjsOps({ seed: opts.seed });
     this.store = new ParamStore(opts.seed);
     this.store.createAll(program.params);
+    this.importsPending = new Set(program.params.filter((p) => p.init.kind === 'imported').map((p) => p.name));
     this.ops.collect = this.constants;
     try {
       this.runner = new Runner(program.graph, this.ops, {
@@ -225,6 +231,9 @@ export class Trainer {
    * synchronises with the backend; without it the round runs without reading back).
    */
   round(read: boolean): TermValues | undefined {
+    if (this.importsPending.size) {
+      throw new Error(`the trained weights of other graphs' networks were never loaded (${[...this.importsPending].slice(0, 3).join(', ')}${this.importsPending.size > 3 ? ', ...' : ''}): call loadImportedWeights before training`);
+    }
     const r = this.step;
     const { batchSize, seed } = this.opts;
     this.ops.reseed(roundSeed(seed, r));

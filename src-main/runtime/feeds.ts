@@ -26,6 +26,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Program } from '../compile/compile';
 import type { GraphDocument } from '../document/index';
+import { registry as defaultRegistry, type NodeRegistry } from '../../nodes/index';
 import { CsvError, CsvFileError, readCsvFile, type CsvTable } from '../data/csv';
 import { diag, type Diagnostic } from '../graph/diagnostics';
 import { openDataset, type Dataset } from '../data/datasets';
@@ -80,13 +81,22 @@ export function csvSplit(rows: number): { train: number; test: number } {
 export const MIN_HELD_OUT_ROWS = 2;
 
 /** the document with every relative `csvPath` param made absolute against `baseDir` (the graph's folder) */
-export function withCsvPathsResolved(doc: GraphDocument, baseDir: string): GraphDocument {
+export function withCsvPathsResolved(doc: GraphDocument, baseDir: string, registry: NodeRegistry = defaultRegistry): GraphDocument {
   let changed = false;
+  const abs = (path: string) => (isAbsolute(path) ? path : resolve(baseDir, path));
   const nodes = doc.nodes.map((n) => {
+    // the other paths a node holds (a teacher graph and its run), as its type declares them
+    const resolvePaths = registry.get(n.type)?.resolvePaths;
+    if (resolvePaths) {
+      const params = resolvePaths(n.params, abs) as Record<string, unknown>;
+      if (JSON.stringify(params) === JSON.stringify(n.params)) return n;
+      changed = true;
+      return { ...n, params };
+    }
     const p = (n.params as { csvPath?: unknown } | undefined)?.csvPath;
     if (typeof p !== 'string' || p === '' || isAbsolute(p)) return n;
     changed = true;
-    return { ...n, params: { ...n.params, csvPath: resolve(baseDir, p) } };
+    return { ...n, params: { ...n.params, csvPath: abs(p) } };
   });
   return changed ? { ...doc, nodes } : doc;
 }

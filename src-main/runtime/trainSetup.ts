@@ -15,6 +15,7 @@ import { serializeDocument } from '../document/serializeDocument';
 import { initBackend } from './backend';
 import { ensureWritableDir, genloomVersion, initRunFolder, readLatestCheckpoint, readRunGraph, RunDirError, truncateMetrics, type BeforeOp } from './runFolder';
 import { describeIoError } from '../document/documentFile';
+import { loadImportedWeights } from './importedWeights';
 import { scoped, scopedSync } from './tfScope';
 import type { Trainer } from './Trainer';
 
@@ -105,6 +106,7 @@ export async function prepareRunFolder(
       t.store.load(resumeFrom.weights);
       await t.loadOptimizerState(resumeFrom.optimizer);
     });
+    t.importsPending.clear(); // the checkpoint holds the imported weights too
     t.step = resumeFrom.step;
     await ensureWritableDir(runDir, hooks);
     try {
@@ -125,6 +127,8 @@ export async function prepareRunFolder(
     node: process.version,
     createdAt: new Date().toISOString(),
   };
+  // before the folder is written: a missing teacher run leaves no half-made run behind
+  await loadImportedWeights(t, warn);
   for (const w of await initRunFolder(runDir, serializeDocument(doc), config, hooks)) warn(w);
 }
 

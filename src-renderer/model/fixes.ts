@@ -11,8 +11,7 @@ import { setParam } from './actions';
 import { specOf } from './registry';
 import type { EditorStore } from './store';
 import { validateDoc, type Diagnostic } from './validation';
-import { validateGraph } from '../../src-main/graph/validate';
-import { registry } from './registry';
+import { validateStructure } from './validation';
 
 /** the integer params that set a size: a latent's, the data's, an event's */
 export const SIZE_PARAMS = ['dim', 'latentDim', 'dataDim', 'inDim', 'outDim', 'codeDim'] as const;
@@ -87,7 +86,7 @@ export function suggestFixes(doc: GraphDocument, d: Diagnostic): Fix[] {
         if (typeof v !== 'number' || (v !== a && v !== b)) continue;
         const to = v === a ? b : a;
         if (!accepts(n, p, to)) continue;
-        const after = validateGraph(withParam(doc, n.id, p, to), registry).diagnostics;
+        const after = validateStructure(withParam(doc, n.id, p, to)).diagnostics;
         const errs = after.filter((x) => x.severity === 'error');
         if (errs.some((x) => key(x) === key(d))) continue;
         if (errs.some((x) => !errorsBefore.has(key(x)))) continue;

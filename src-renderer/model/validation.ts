@@ -7,6 +7,8 @@ import { validateGraph, type ValidatedGraph } from '../../src-main/graph/validat
 import type { Diagnostic } from '../../src-main/graph/diagnostics';
 import type { Edge, GraphDocument, NodeInstance } from '../../src-main/document/schema';
 import { registry, specOf } from './registry';
+import { externalResolver } from '../../src-main/graph/externals';
+import type { ExternalNode, ExternalRef } from '../../nodes/core/defineNode';
 
 export type { Diagnostic, ValidatedGraph };
 
@@ -15,11 +17,36 @@ interface Structure {
   edges: readonly Edge[];
 }
 
-let last: { nodes: readonly NodeInstance[]; edges: readonly Edge[]; result: ValidatedGraph } | undefined;
+let last: { nodes: readonly NodeInstance[]; edges: readonly Edge[]; result: ValidatedGraph; externals: number } | undefined;
+
+/**
+ * The other documents a node may name (a distillation's teacher, network.imported): the
+ * studio resolves them against the bundled templates it has loaded; a teacher in a file is
+ * read by the host when the graph is compiled for training.
+ */
+let externals: { generation: number; resolve: (ref: ExternalRef, nodeId: string) => ExternalNode | string } = {
+  generation: 0,
+  resolve: () => 'the bundled templates are still loading',
+};
+
+/** the bundled templates (documents by name) that imported networks resolve against */
+export function setExternalDocuments(docs: readonly { id: string; doc: GraphDocument }[]): void {
+  const byName = new Map(docs.map((d) => [d.id, d.doc]));
+  externals = {
+    generation: externals.generation + 1,
+    resolve: externalResolver(registry, (graph) => {
+      const name = graph.replace(/^template:/, '');
+      const doc = byName.get(name);
+      if (doc) return { doc, where: `template:${name}` };
+      if (/[\\/]|\.json$/i.test(graph)) return `the studio checks a teacher from the bundled templates only; "${graph}" is a file: train the graph from the command line (genloom train)`;
+      return `there is no bundled template "${name}"; the templates are: ${[...byName.keys()].join(', ')}`;
+    }),
+  };
+}
 
 /** validation ignores `ui`, so moving nodes reuses the last result */
 export function validateDoc(doc: GraphDocument): ValidatedGraph {
-  if (last && last.edges === doc.edges && last.nodes.length === doc.nodes.length) {
+  if (last && last.externals === externals.generation && last.edges === doc.edges && last.nodes.length === doc.nodes.length) {
     let same = true;
     for (let i = 0; i < doc.nodes.length; i++) {
       const a = doc.nodes[i]!;
@@ -35,13 +62,16 @@ export function validateDoc(doc: GraphDocument): ValidatedGraph {
     }
   }
   const result = safeValidate(doc);
-  last = { nodes: doc.nodes, edges: doc.edges, result };
+  last = { nodes: doc.nodes, edges: doc.edges, result, externals: externals.generation };
   return result;
 }
 
+/** validateGraph with the studio's resolution of other documents */
+export const validateStructure = (doc: Structure): ValidatedGraph => validateGraph(doc, registry, { resolveExternal: externals.resolve });
+
 function safeValidate(doc: Structure): ValidatedGraph {
   try {
-    return validateGraph(doc, registry);
+    return validateStructure(doc);
   } catch (err) {
     return {
       ok: false,

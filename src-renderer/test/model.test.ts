@@ -6,13 +6,15 @@ import { analyze, compareSummary, describeObjectives } from '../model/compare';
 import { searchSpecs, specsByFamily } from '../model/registry';
 import { EditorStore, edgeId, emptyDocument, structureOf } from '../model/store';
 import { TrainingStore } from '../model/training';
-import { checkConnection, nodeChecks, validateDoc } from '../model/validation';
+import { checkConnection, nodeChecks, setExternalDocuments, validateDoc } from '../model/validation';
 import { summarizeParity } from '../model/parity';
 import type { StudioClient } from '../api';
 import type { ApiEvent } from '../../src-main/api/contract';
-import { readTemplate } from '../../src-main/document/templates';
+import { readTemplate, TEMPLATE_NAMES } from '../../src-main/document/templates';
 
 const template = (name: string): GraphDocument => readTemplate(name) as GraphDocument;
+// as the studio does once its template gallery has loaded: imported networks resolve against the templates
+setExternalDocuments(TEMPLATE_NAMES.map((id) => ({ id, doc: template(id) })));
 
 describe('EditorStore: undo/redo through immer patches', () => {
   it('undoes and redoes every edit, and a drag is one step', () => {
@@ -178,6 +180,8 @@ describe('compare', () => {
     const vae = analyze(template('vae-moons'));
     const iwae = analyze(template('iwae-moons'));
     const ncsn = analyze(template('ncsn-swissroll'));
+    // a teacher from another graph resolves in the studio against the bundled templates
+    expect(validateDoc(template('consistency-distill-ddpm-swissroll')).nodes.get('teacher')?.external?.ref.graph).toBe('template:ddpm-swissroll');
     expect(gan.divergences).toEqual([expect.stringMatching(/Jensen-Shannon/)]);
     expect(wgan.divergences).toEqual([expect.stringMatching(/Wasserstein-1/)]);
     expect(kl.divergences).toEqual([expect.stringMatching(/Kullback-Leibler divergence KL\(p_data \|\| p_g\)/)]);
