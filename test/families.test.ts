@@ -2,6 +2,7 @@
  * Families are modules: each family's node types, templates and bars live in its folder
  * nodes/<family>/, and nothing outside that folder names its node types.
  */
+import { fileExternalResolver } from '../src-main/compile/readGraphFile';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,7 +48,7 @@ describe('family modules', () => {
     for (const t of f.templates) {
       const parsed = parseDocument(readFileSync(join(dir, `${t.name}.json`), 'utf8'), registry);
       expect(parsed.ok, t.name).toBe(true);
-      if (parsed.ok) expect(validateGraph(parsed.doc, registry).ok, t.name).toBe(true);
+      if (parsed.ok) expect(validateGraph(parsed.doc, registry, { resolveExternal: fileExternalResolver(registry) }).ok, t.name).toBe(true);
     }
   });
 

@@ -1,6 +1,6 @@
 /**
  * The weights of the trained networks a graph brings in from other graphs (a
- * distillation's teacher, `network.imported`): read from the newest checkpoint of the run
+ * distillation's teacher, an imported network node): read from the newest checkpoint of the run
  * folder each names and copied into the trainer, once, before a new run's first round. A
  * resumed run has them in its own checkpoints already.
  */
