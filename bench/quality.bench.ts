@@ -10,7 +10,7 @@ import { initBackend } from '../src-main/runtime/backend';
 import { createFeeds } from '../src-main/runtime/feeds';
 import { Trainer } from '../src-main/runtime/Trainer';
 import { readTemplate } from '../src-main/document/templates';
-import { importedSources, importWeights } from '../src-main/runtime/importedWeights';
+import { importedSources, importWeights, ownerOf } from '../src-main/runtime/importedWeights';
 import type { TensorMap } from '../src-main/runtime/runFolder';
 
 /** each family's bars for its templates: template -> [metric, comparison, bound] */
@@ -34,7 +34,7 @@ function train(name: string) {
   const trainer = new Trainer(program, feeds, { seed, batchSize: doc.meta.training.batchSize });
   // a teacher from a template: trained here at its full steps (a run folder of it is not assumed)
   for (const [source, params] of importedSources(trainer)) {
-    const ref = program.graph.nodes.get(params[0]!.name.split('/')[0]!)!.external!.ref.graph;
+    const ref = ownerOf(trainer, params[0]!.name).graph;
     if (!ref.startsWith('template:')) throw new Error(`${name}: its teacher ${ref} is no bundled template`);
     const teacher = ref.slice('template:'.length);
     if (!trainedTeachers.has(teacher)) {

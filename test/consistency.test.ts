@@ -261,6 +261,20 @@ function gaussianScore(c: number, axis: CmAxis): FnValue<tf.Tensor> {
   };
 }
 
+/** the largest relative distance of the pairs' xCur from the exact trajectory of N(0, c^2 I) data, xNext sqrt(c^2 + t_n^2) / sqrt(c^2 + t_{n+1}^2) */
+function trajectoryError(out: Record<string, any>, axis: CmAxis, c: number): number {
+  const tN = arr(out.uNext).map((u) => sigmaAt(axis, u));
+  const tC = arr(out.uCur).map((u) => sigmaAt(axis, u));
+  const xn = arr(out.xNext);
+  const xc = arr(out.xCur);
+  let worst = 0;
+  for (let r = 0; r < tN.length; r++) {
+    const ratio = Math.sqrt(c * c + tC[r]! ** 2) / Math.sqrt(c * c + tN[r]! ** 2);
+    for (const j of [0, 1]) worst = Math.max(worst, Math.abs(xc[2 * r + j]! - xn[2 * r + j]! * ratio) / (1 + Math.abs(xn[2 * r + j]!)));
+  }
+  return worst;
+}
+
 describe('distillation and sampling on Gaussian data N(0, c^2 I), where everything is in closed form', () => {
   const c = 1.5;
   // a teacher trained on a VP or sub-VP SDE (a DDPM) gives its score in its own time and
@@ -307,32 +321,14 @@ describe('distillation and sampling on Gaussian data N(0, c^2 I), where everythi
     const x0 = ops.mul(ops.randomNormal([rows, 2]), ops.scalar(c));
     const shapes = { x0: { kind: 'Tensor', shape: [2] }, teacher: FN2, sde: { kind: 'Schedule', T: 1000 } };
     const out = run(cdPairs, { N: 18, solver: 'heun' }, { x0, teacher: sdeScore(sde), sde: DDPM }, shapes, ctxOf(rows));
-    const tN = arr(out.uNext).map((u) => sigmaAt(axis, u));
-    const tC = arr(out.uCur).map((u) => sigmaAt(axis, u));
-    const xn = arr(out.xNext);
-    const xc = arr(out.xCur);
-    let worst = 0;
-    for (let r = 0; r < rows; r++) {
-      const ratio = Math.sqrt(c * c + tC[r]! ** 2) / Math.sqrt(c * c + tN[r]! ** 2);
-      for (const j of [0, 1]) worst = Math.max(worst, Math.abs(xc[2 * r + j]! - xn[2 * r + j]! * ratio) / (1 + Math.abs(xn[2 * r + j]!)));
-    }
-    expect(worst).toBeLessThan(0.02);
+    expect(trajectoryError(out, axis, c)).toBeLessThan(0.02);
   });
   it("the teacher's Heun step follows the exact trajectory x(t) = x(T) sqrt(c^2 + t^2) / sqrt(c^2 + T^2); the exact f* has ~zero CD loss, a wrong one does not", () => {
     const rows = 2000;
     const x0 = ops.mul(ops.randomNormal([rows, 2]), ops.scalar(c));
     const shapes = { x0: { kind: 'Tensor', shape: [2] }, teacher: FN2, sde: { kind: 'Schedule', T: 100 } };
     const out = run(cdPairs, { N: 18, solver: 'heun' }, { x0, teacher: gaussianScore(c, AXIS), sde: VE_SCHED }, shapes, ctxOf(rows));
-    const tN = arr(out.uNext).map((u) => sigmaAt(AXIS, u));
-    const tC = arr(out.uCur).map((u) => sigmaAt(AXIS, u));
-    const xn = arr(out.xNext);
-    const xc = arr(out.xCur);
-    let worst = 0;
-    for (let r = 0; r < rows; r++) {
-      const ratio = Math.sqrt(c * c + tC[r]! ** 2) / Math.sqrt(c * c + tN[r]! ** 2);
-      for (const j of [0, 1]) worst = Math.max(worst, Math.abs(xc[2 * r + j]! - xn[2 * r + j]! * ratio) / (1 + Math.abs(xn[2 * r + j]!)));
-    }
-    expect(worst).toBeLessThan(0.02);
+    expect(trajectoryError(out, AXIS, c)).toBeLessThan(0.02);
     const lossShapes = { f: FN2, target: FN2, xNext: { kind: 'Tensor', shape: [2] }, uNext: { kind: 'Tensor', shape: [] }, xCur: { kind: 'Tensor', shape: [2] }, uCur: { kind: 'Tensor', shape: [] }, sde: { kind: 'Schedule', T: 100 } };
     const lossWith = (f: FnValue<tf.Tensor>) =>
       (run(consistencyLoss, {}, { f, target: f, xNext: out.xNext, uNext: out.uNext, xCur: out.xCur, uCur: out.uCur, sde: VE_SCHED }, lossShapes, ctxOf(rows)).loss as LossValue<tf.Tensor>).value.dataSync()[0]!;

@@ -10,7 +10,7 @@ import { Trainer } from '../runtime/Trainer';
 import { createFeeds } from '../runtime/feeds';
 import { readTemplate, TEMPLATE_NAMES } from '../document/templates';
 import { fileExternalResolver } from '../compile/readGraphFile';
-import { importedSources, importWeights } from '../runtime/importedWeights';
+import { importedSources, importWeights, ownerOf } from '../runtime/importedWeights';
 
 export { TEMPLATE_NAMES };
 export type TemplateName = string;
@@ -53,7 +53,7 @@ export function trainTemplate(name: TemplateName, opts: { steps: number; hidden?
   const trainer = new Trainer(program, createFeeds(program, { seed }), { seed, batchSize: opts.batchSize ?? 32 });
   // a teacher from another template (network.imported): that template trained as many rounds
   for (const [source, params] of importedSources(trainer)) {
-    const ref = program.graph.nodes.get(params[0]!.name.split('/')[0]!)!.external!.ref.graph;
+    const ref = ownerOf(trainer, params[0]!.name).graph;
     const teacher = trainTemplate(ref.replace(/^template:/, ''), { ...opts, hidden: undefined });
     importWeights(trainer, source, teacher.weights);
     teacher.trainer.dispose();

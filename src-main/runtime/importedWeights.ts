@@ -30,7 +30,8 @@ export function importedSources(t: Trainer): Map<string, { name: string; shape: 
   return bySource;
 }
 
-const ownerOf = (t: Trainer, name: string) => {
+/** the node importing `name` and the graph it imports from (`template:NAME` for a bundled template) */
+export const ownerOf = (t: Trainer, name: string) => {
   const nodeId = name.split('/')[0]!;
   return { nodeId, graph: t.program.graph.nodes.get(nodeId)?.external?.ref.graph ?? 'its graph' };
 };
