@@ -323,6 +323,12 @@ export interface NodeSpec<
    * data nodes are shared with the step; what else they depend on is computed again there.
    */
   detached?: boolean;
+  /**
+   * What the node computes depends on the batch size's value, not only on shapes (a replay
+   * buffer that keeps the newest B rows). An interpreter with a symbolic batch (the
+   * PyTorch program) records the objectives downstream of it at a fixed batch size.
+   */
+  batchDependent?: boolean;
 }
 
 export type AnyNodeSpec = NodeSpec<Record<string, PortDecl>, Record<string, PortDecl>, z.ZodType, any>;

@@ -53,6 +53,7 @@ export const sgldNegatives = defineNode({
     readState(ctx, 'buffer', [p.bufferSize, flatSize(f.in)], { kind: 'uniform', low: -p.box, high: p.box });
     return undefined;
   },
+  batchDependent: true,
   apply(ctx, { inputs, params: p }) {
     const { ops } = ctx;
     const E: FnValue<any> = inputs.energy;

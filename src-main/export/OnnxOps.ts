@@ -468,12 +468,12 @@ function fillLike(o: OnnxOps, x: OnnxValue, value: number, dtype: ElemType): Onn
   return o.emit('ConstantOfShape', [shape], x.shape, dtype, [{ name: 'value', type: 'tensor', value: { name: 'value', dtype, dims: [1], data } }]);
 }
 
-function reduceShape(shape: readonly number[], axes: number[], keep: boolean): number[] {
+export function reduceShape(shape: readonly number[], axes: number[], keep: boolean): number[] {
   return keep ? shape.map((d, i) => (axes.includes(i) ? 1 : d)) : shape.filter((_, i) => !axes.includes(i));
 }
 
 /** [before, after] padding of one spatial dim, as TF computes it */
-function tfPads(inSize: number, k: number, s: number, pad: 'same' | 'valid'): { out: number; before: number; after: number } {
+export function tfPads(inSize: number, k: number, s: number, pad: 'same' | 'valid'): { out: number; before: number; after: number } {
   if (pad === 'valid') return { out: Math.floor((inSize - k) / s) + 1, before: 0, after: 0 };
   const out = Math.ceil(inSize / s);
   const total = Math.max((out - 1) * s + k - inSize, 0);

@@ -155,8 +155,13 @@ function isValueObject(v: unknown): v is Record<string, unknown> & { kind: strin
   return typeof v === 'object' && v !== null && VALUE_KINDS.has((v as { kind?: unknown }).kind as string);
 }
 
+/** a recording interpreter that attributes what it records to a node (OnnxOps, TorchOps) */
+export interface NodeRecorder {
+  withNode<R>(nodeId: string, fn: () => R): R;
+}
+
 /** a copy of an Fn/Dist/Bijector whose methods record under `nodeId` */
-function attribute(ops: OnnxOps, nodeId: string, v: unknown): unknown {
+function attribute(ops: NodeRecorder, nodeId: string, v: unknown): unknown {
   if (!isValueObject(v)) return v;
   const copy: Record<string, unknown> = { ...v };
   for (const [k, f] of Object.entries(v)) {
@@ -165,7 +170,7 @@ function attribute(ops: OnnxOps, nodeId: string, v: unknown): unknown {
   return copy;
 }
 
-function attributeRecord(ops: OnnxOps, nodeId: string, r: unknown): unknown {
+function attributeRecord(ops: NodeRecorder, nodeId: string, r: unknown): unknown {
   if (typeof r !== 'object' || r === null || Array.isArray(r) || isValueObject(r)) return attribute(ops, nodeId, r);
   if (Object.getPrototypeOf(r) !== Object.prototype) return r;
   return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, attribute(ops, nodeId, v)]));
@@ -177,7 +182,7 @@ function attributeRecord(ops: OnnxOps, nodeId: string, r: unknown): unknown {
  * ONNX form becomes ExportError('no-onnx-form') naming the node. A node whose build fails
  * only fails the export if the target uses it.
  */
-export function instrumentGraph(g: ValidatedGraph, ops: OnnxOps): ValidatedGraph {
+export function instrumentGraph(g: ValidatedGraph, ops: NodeRecorder): ValidatedGraph {
   const nodes = new Map<string, GraphNode>();
   for (const [id, n] of g.nodes) {
     const spec = n.spec;

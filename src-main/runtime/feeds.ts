@@ -44,6 +44,8 @@ export interface Feed extends DataFeed {
   modes?: Modes;
   /** sizes of the finite splits (MNIST, CSV) */
   size?: { train: number; test: number };
+  /** the rows training batches are drawn from (MNIST, CSV): what a PyTorch program takes along */
+  trainRows?: Float32Array;
 }
 
 export class FeedError extends Error {
@@ -134,6 +136,7 @@ function csvFeed(nodeId: string, csvPath: string, dim: number): Feed {
     dim,
     kind: 'points',
     size: { train: nTrain, test: nTest },
+    trainRows: train,
     batch(n, rng) {
       checkCount(n, `${path}: batch`);
       return drawRows(train, dim, n, rng);
@@ -183,8 +186,9 @@ export function checkCsvDatasets(program: Pick<Program, 'data'>): Diagnostic[] {
   return out;
 }
 
-function datasetFeed(nodeId: string, ds: Dataset, batch: (n: number, rng: Rng) => Float32Array): Feed {
+function datasetFeed(nodeId: string, ds: Dataset, batch: (n: number, rng: Rng) => Float32Array, trainRows?: Float32Array): Feed {
   return {
+    ...(trainRows && { trainRows }),
     nodeId,
     name: ds.name,
     dim: ds.dim,
@@ -234,7 +238,7 @@ export function createFeeds(program: Program, opts: { seed: number }): Map<strin
           checkCount(n, `${name}: batch`);
           const x = drawRows(train, MNIST_DIM, n, rng);
           return binary ? binariseImages(x, 'stochastic', rng) : x;
-        }),
+        }, train),
       );
       continue;
     }
