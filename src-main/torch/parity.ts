@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Program } from '../compile/compile';
 import { createFeeds } from '../runtime/feeds';
-import { loadImportedWeights } from '../runtime/importedWeights';
+import { importedSources, importWeights, loadImportedWeights } from '../runtime/importedWeights';
 import { encodeSafetensors, type TensorInput } from '../runtime/safetensors';
 import { readLatestCheckpoint } from '../runtime/runFolder';
 import { scoped } from '../runtime/tfScope';
@@ -33,7 +33,7 @@ const DRAWS = ['randomNormal', 'randomNormalLike', 'randomUniformLike', 'randomI
 const KIND: Record<(typeof DRAWS)[number], string> = { randomNormal: 'normal', randomNormalLike: 'normal', randomUniformLike: 'uniform', randomIntLike: 'int' };
 
 /** one tfjs training round (every objective, its steps per round) with its draws and batches recorded */
-export async function recordTfjsRound(program: Program, opts: { seed: number; batchSize: number }): Promise<RecordedRound> {
+export async function recordTfjsRound(program: Program, opts: { seed: number; batchSize: number; teacher?: Weights }): Promise<RecordedRound> {
   const feeds = createFeeds(program, { seed: opts.seed });
   const tensors = new Map<string, TensorInput>();
   const meta: Record<string, string> = { batch: String(opts.batchSize) };
@@ -49,9 +49,11 @@ export async function recordTfjsRound(program: Program, opts: { seed: number; ba
       return x;
     };
   }
-  const t = new Trainer(program, feeds, opts);
+  const t = new Trainer(program, feeds, { seed: opts.seed, batchSize: opts.batchSize });
   try {
-    await scoped(() => loadImportedWeights(t));
+    // imported networks: the given teacher weights, else their runs'
+    if (opts.teacher) await scoped(() => { for (const source of importedSources(t).keys()) importWeights(t, source, opts.teacher!); });
+    else await scoped(() => loadImportedWeights(t));
     const ops = t.ops as unknown as Record<string, (...a: unknown[]) => tf.Tensor>;
     for (const name of DRAWS) {
       const base = (TfjsOps.prototype as unknown as Record<string, (...a: unknown[]) => tf.Tensor>)[name]!;

@@ -202,7 +202,12 @@ class Data:
 
     def __init__(self, node, dataset, table, seed, rank):
         self.node, self.dataset, self.table = node, dataset, table
-        self.g = torch.Generator().manual_seed(round_seed(seed, 0, 101 + 7919 * rank))
+        self.seed, self.rank = seed, rank
+        self.g = torch.Generator()
+
+    def reseed(self, r):
+        """each round's batches from (seed, round, rank): a resumed run draws what the uninterrupted run would"""
+        self.g.manual_seed(round_seed(self.seed, r, 101 + 7919 * self.rank))
 
     def batch(self, n):
         if self.table is None:
@@ -534,6 +539,8 @@ def main():
     for r in range(start, args.steps):
         if REPLAY is None:
             GEN.manual_seed(round_seed(args.seed, r, 0) + 104729 * rank)
+            for d in data.values():
+                d.reseed(r)
         read = (r + 1) % args.log_every == 0 or r + 1 == args.steps or stop['now']
         out = {}
         for o in OBJECTIVES:
