@@ -16,9 +16,12 @@ usage:
   genloom validate FILE                     check a graph document; print diagnostics
                                             (FILE may be a bundled template's name)
   genloom info FILE                         print the compiled program
-  genloom train FILE [--steps N] [--seed S] [--backend tensorflow|wasm|cpu]
+  genloom train FILE [--steps N] [--seed S] [--backend tensorflow|wasm|cpu|torch]
                      [--batch-size B] [--out DIR] [--json]
+                     [--device cpu|cuda] [--nproc N]   (torch: PyTorch, N processes by torchrun)
   genloom resume DIR [--steps N] [--json]   continue a run from its last checkpoint
+  genloom export-torch FILE_OR_RUN --out DIR
+                                            the graph as a PyTorch program (train.py)
   genloom sample DIR --n N --out FILE       samples as .csv, .json or .png
                      [--sampler NODE] [--seed S]
   genloom eval DIR [--n N] [--json]         REFERENCE metrics on a fresh held-out sample
@@ -41,6 +44,7 @@ const COMMANDS: Record<string, Command> = {
   sample: sampleCommand,
   eval: evalCommand,
   export: lazy(async () => (await import('./exportCommand')).exportCommand),
+  'export-torch': lazy(async () => (await import('./torchCommands')).exportTorchCommand),
   'run-onnx': lazy(async () => (await import('./runOnnxCommand')).runOnnxCommand),
 };
 

@@ -64,10 +64,18 @@ export function formatMetrics(metrics: Record<string, number>): string {
     .join('\n');
 }
 
-function backendOpt(v: string | undefined): BackendName | undefined {
+function backendOpt(v: string | undefined): BackendName | 'torch' | undefined {
   if (v === undefined) return undefined;
-  if (!(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}, got "${v}"`);
-  return v as BackendName;
+  if (v !== 'torch' && !(BACKENDS as readonly string[]).includes(v)) throw new UsageError(`--backend must be one of ${[...BACKENDS, 'torch'].join(', ')}, got "${v}"`);
+  return v as BackendName | 'torch';
+}
+
+/** the options only the PyTorch backend takes */
+function torchOnly(values: { device?: string; nproc?: string }, backend: string | undefined): { device: string; nproc: number } {
+  if (backend !== 'torch' && (values.device !== undefined || values.nproc !== undefined)) throw new UsageError('--device and --nproc are options of --backend torch');
+  const device = values.device ?? 'cpu';
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be cpu, cuda or cuda:N, got "${device}"`);
+  return { device, nproc: intOpt(values.nproc, 'nproc', 1, { min: 1, max: 1024 })! };
 }
 
 const TRAIN_OPTIONS = {
@@ -79,6 +87,8 @@ const TRAIN_OPTIONS = {
   json: { type: 'boolean' },
   'checkpoint-every': { type: 'string' },
   'sample-every': { type: 'string' },
+  device: { type: 'string' },
+  nproc: { type: 'string' },
 } as const;
 
 export async function trainCommand(argv: string[], io: Io): Promise<number> {
@@ -90,16 +100,24 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const batchSize = intOpt(values['batch-size'], 'batch-size', undefined, RANGES['batch-size']);
   const checkpointEvery = intOpt(values['checkpoint-every'], 'checkpoint-every', undefined, RANGES['checkpoint-every']);
   const sampleEvery = intOpt(values['sample-every'], 'sample-every', undefined, RANGES['sample-every']);
+  const torch = torchOnly(values, backend);
   const file = positionals[0]!;
   const doc = await readGraphFile(file);
   const { program } = compileOrExplain(doc, file);
   const training = (doc.meta as { training?: { steps?: number } } | undefined)?.training;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+  const runDir = path.resolve(values.out ?? path.join('runs', `${path.basename(file).replace(/\.json$/, '')}-${stamp}`));
+  if (backend === 'torch') {
+    checkDatasets(program, file, io);
+    await writableRunDir(runDir);
+    const { trainWithTorch } = await import('./torchCommands');
+    return trainWithTorch({ file, runDir, steps, seed, batchSize, checkpointEvery, json: Boolean(values.json), resume: false, ...torch }, io);
+  }
   const request: TrainRequestInput = {
     doc,
     // compiled here once: the worker takes the program as it is
     program: programToWire(program),
-    runDir: path.resolve(values.out ?? path.join('runs', `${path.basename(file).replace(/\.json$/, '')}-${stamp}`)),
+    runDir,
     steps: steps ?? training?.steps ?? 2000,
     seed,
     backend,
@@ -135,13 +153,21 @@ async function readRunConfig(runDir: string, io: Io): Promise<Partial<TrainReque
 }
 
 export async function resumeCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = args(argv, { steps: TRAIN_OPTIONS.steps, json: TRAIN_OPTIONS.json, backend: TRAIN_OPTIONS.backend }, 1);
+  const { values, positionals } = args(argv, { steps: TRAIN_OPTIONS.steps, json: TRAIN_OPTIONS.json, backend: TRAIN_OPTIONS.backend, device: TRAIN_OPTIONS.device, nproc: TRAIN_OPTIONS.nproc }, 1);
   const steps = intOpt(values.steps, 'steps', undefined, RANGES.steps);
-  const backend = backendOpt(values.backend);
   const runDir = path.resolve(positionals[0]!);
   if (!existsSync(path.join(runDir, 'graph.json'))) throw new BadInputError(`${runDir} is not a run folder (no graph.json)`);
   const doc = await readGraphFile(path.join(runDir, 'graph.json'));
   const config = await readRunConfig(runDir, io);
+  // a run keeps the backend it was started with unless another is asked for
+  const started = config as { backend?: unknown; device?: string; processes?: number };
+  const backend = backendOpt(values.backend ?? (started.backend === 'torch' ? 'torch' : undefined));
+  if (backend === 'torch') {
+    const torch = torchOnly({ device: values.device ?? started.device, nproc: values.nproc ?? (started.processes ? String(started.processes) : undefined) }, backend);
+    await writableRunDir(runDir);
+    const { trainWithTorch } = await import('./torchCommands');
+    return trainWithTorch({ runDir, steps, json: Boolean(values.json), resume: true, ...torch }, io);
+  }
   const request: TrainRequestInput = {
     ...config,
     doc,

@@ -159,9 +159,9 @@ export function compareRounds(got: RoundResult, want: RoundResult, init: Weights
   return { maxTermRel, worstTerm, worstTermValues, maxWeightRel, worstWeight, maxWeightAbs, maxUpdate };
 }
 
-/** the python3 that has torch: $GENLOOM_PYTHON, else /usr/bin/python3 (Debian's python3-torch), else python3 on PATH */
+/** the python3 that has torch: $GENLOOM_PYTHON when set, else /usr/bin/python3 (Debian's python3-torch), else python3 on PATH */
 export async function findTorchPython(): Promise<{ python: string; torch: string } | { error: string }> {
-  const candidates = [process.env.GENLOOM_PYTHON, '/usr/bin/python3', 'python3'].filter((c): c is string => !!c);
+  const candidates = process.env.GENLOOM_PYTHON ? [process.env.GENLOOM_PYTHON] : ['/usr/bin/python3', 'python3'];
   const tried: string[] = [];
   for (const py of candidates) {
     const r = await runPython(py, ['-c', 'import torch; print(torch.__version__)'], { timeoutMs: 60_000 });

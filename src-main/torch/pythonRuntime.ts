@@ -351,6 +351,8 @@ def read_latest(run):
     d = os.path.join(root, ptr['path'])
     with open(os.path.join(d, 'state.json')) as f:
         state = json.load(f)
+    if state.get('format') != 'genloom-checkpoint' or state.get('version') != 1:
+        raise ValueError('%s is a checkpoint of format %s version %s; this program (Genloom %s) reads version 1: write the program again with genloom export-torch' % (d, state.get('format'), state.get('version'), GRAPH['genloom']))
     w, _ = read_safetensors(os.path.join(d, 'weights.safetensors'))
     o, _ = read_safetensors(os.path.join(d, 'optimizer.safetensors'))
     return state, w, o
@@ -365,7 +367,7 @@ def event(args, **e):
     """one progress event: a JSON line (--json) or a short text line"""
     if args.json:
         print(json.dumps(e, separators=(',', ':')), flush=True)
-    elif e['type'] == 'progress':
+    elif e['type'] == 'step':
         print('step %d/%d  %s  %.1f steps/s' % (e['step'], e['totalSteps'], '  '.join('%s %.4g' % (k, v['loss']) for k, v in e['losses'].items()), e['stepsPerSec']), flush=True)
     elif e['type'] in ('error', 'done', 'started', 'checkpoint'):
         print('%s: %s' % (e['type'], e.get('message', json.dumps({k: v for k, v in e.items() if k != 'type'}))), flush=True)
@@ -522,7 +524,7 @@ def main():
         with open(os.path.join(here, 'graph.json')) as f, open(os.path.join(run, 'graph.json'), 'w') as g:
             g.write(f.read())
         with open(os.path.join(run, 'config.json'), 'w') as f:
-            json.dump({'steps': args.steps, 'seed': args.seed, 'batchSize': args.batch, 'backend': 'torch-%s' % DEV.type, 'processes': world,
+            json.dump({'steps': args.steps, 'seed': args.seed, 'batchSize': args.batch, 'backend': 'torch', 'device': args.device, 'processes': world,
                        'torch': torch.__version__, 'genloom': GRAPH['genloom'], 'createdAt': _now()}, f, indent=2)
     if args.replay:
         REPLAY = Replay(args.replay, rank, world)
@@ -562,7 +564,7 @@ def main():
             last, lastStep = now, step
             if rank == 0:
                 append_metrics(run, {'type': 'step', 'step': step, 'losses': out, 'stepsPerSec': sps, 'time': _now()})
-                event(args, type='progress', step=step, totalSteps=args.steps, losses=out, stepsPerSec=sps)
+                event(args, type='step', step=step, totalSteps=args.steps, losses=out, stepsPerSec=sps, etaSec=(args.steps - step) / max(sps, 1e-9))
         if rank == 0 and (step % args.checkpoint_every == 0 or step == args.steps or stop['now']):
             write_checkpoint(run, step, opts, args.seed, args.batch, losses)
             event(args, type='checkpoint', step=step, message='checkpoint at step %d' % step)

@@ -1,0 +1,88 @@
+/**
+ * The PyTorch backend through the command line: `export-torch`, `train --backend torch`
+ * (a child process with the trainer's progress, its run folder read back by eval and
+ * sample), `resume` keeping the backend, and the refusals. Under CI=true a missing torch
+ * fails the suite.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src-main/cli/main';
+import { readLatestCheckpoint } from '../src-main/runtime/runFolder';
+import { findTorchPython } from '../src-main/torch/parity';
+import { loadTemplate } from './trainTemplate';
+
+const dir = mkdtempSync(join(tmpdir(), 'genloom-torch-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let missing = '';
+beforeAll(async () => {
+  const found = await findTorchPython();
+  if ('error' in found) {
+    if (process.env.CI === 'true') throw new Error(`CI=true but ${found.error}`);
+    missing = found.error;
+  }
+}, 60_000);
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const line = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
+  const code = await main(argv, { out: (s) => out.push(line(s)), err: (s) => err.push(line(s)), isTTY: false });
+  return { code, out: out.join(''), err: err.join('') };
+}
+
+const tiny = join(dir, 'tiny-vae.json');
+writeFileSync(tiny, JSON.stringify(loadTemplate('vae-moons', { encoder: { hidden: [16] }, decoder: { hidden: [16] } })));
+
+describe('genloom with the PyTorch backend', () => {
+  it('export-torch writes a program that names every node of the graph and its equation', async (ctx) => {
+    if (missing) return ctx.skip(missing);
+    const out = join(dir, 'program');
+    const r = await run('export-torch', tiny, '--out', out, '--seed', '4');
+    expect(r.code, r.err).toBe(0);
+    for (const f of ['train.py', 'weights.safetensors', 'graph.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    const py = readFileSync(join(out, 'train.py'), 'utf8');
+    for (const node of ['encoder', 'decoder', 'elbo']) expect(py).toMatch(new RegExp(`# --- ${node} \\(`));
+    expect(py).toMatch(/def loss_elbo\(n, feed, new_state\):/);
+    expect(py).toMatch(/#     .*\\mathcal/); // an equation under its node
+  });
+
+  it('train --backend torch runs the program with progress; eval and sample read its run; resume keeps the backend', async (ctx) => {
+    if (missing) return ctx.skip(missing);
+    const runDir = join(dir, 'run');
+    const t = await run('train', tiny, '--backend', 'torch', '--steps', '60', '--out', runDir, '--json');
+    expect(t.code, t.err).toBe(0);
+    const events = t.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: number; metrics?: Record<string, number> });
+    expect(events[0]!.type).toBe('started');
+    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([50, 60]);
+    const metrics = events.find((e) => e.type === 'metrics')!.metrics!;
+    expect(Number.isFinite(metrics['elbo.negElbo'])).toBe(true);
+    expect((await readLatestCheckpoint(runDir)).state.backend).toBe('torch-cpu');
+    expect((await run('eval', runDir, '--n', '200')).code).toBe(0);
+    const s = await run('sample', runDir, '--n', '50', '--out', join(dir, 's.csv'));
+    expect(s.code, s.err).toBe(0);
+    expect(readFileSync(join(dir, 's.csv'), 'utf8').trim().split('\n').length).toBeGreaterThanOrEqual(50);
+    const r = await run('resume', runDir, '--steps', '80', '--json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/"type":"started".*"step":60/);
+    expect((await readLatestCheckpoint(runDir)).step).toBe(80);
+  }, 180_000);
+
+  it('says in one line what is missing: no python3 with torch, options of the torch backend on another', async () => {
+    const prev = process.env.GENLOOM_PYTHON;
+    process.env.GENLOOM_PYTHON = join(dir, 'no-such-python3');
+    try {
+      const r = await run('train', tiny, '--backend', 'torch', '--steps', '5', '--out', join(dir, 'nopy'));
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/no python3 with torch .*apt-get install python3-torch/);
+      expect(existsSync(join(dir, 'nopy', 'checkpoints'))).toBe(false);
+    } finally {
+      if (prev === undefined) delete process.env.GENLOOM_PYTHON;
+      else process.env.GENLOOM_PYTHON = prev;
+    }
+    const d = await run('train', tiny, '--device', 'cuda', '--steps', '5', '--out', join(dir, 'nodev'));
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(/--device and --nproc are options of --backend torch/);
+  });
+});
