@@ -437,7 +437,10 @@ export function discardRestore(): void {
 
 // ---------------------------------------------------------------- training
 
-export async function startTraining(steps: number, seed: number): Promise<void> {
+/** where a run trains: the app's own backend, or PyTorch on a device */
+export type TrainTarget = { backend?: 'torch'; device?: string };
+
+export async function startTraining(steps: number, seed: number, target: TrainTarget = {}): Promise<void> {
   const { editor, training, api: client, ui } = studio();
   const doc = editor.getState().doc;
   const v = validateDoc(doc);
@@ -454,7 +457,7 @@ export async function startTraining(steps: number, seed: number): Promise<void> 
     const logEvery = Math.max(1, Math.min(10, Math.round(steps / 100)));
     const filePath = editor.getState().filePath;
     // relative CSV paths resolve against the graph's folder
-    const r = await client.call('startTraining', { doc, steps, seed, sampleEvery, logEvery, ...(filePath && { path: fileRef(filePath) }) });
+    const r = await client.call('startTraining', { doc, steps, seed, sampleEvery, logEvery, ...target, ...(filePath && { path: fileRef(filePath) }) });
     training.started(r.runId, r.runDir);
     setStatus(`Training run ${r.runId} started`);
   } catch (err) {

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src-main/cli/main';
+import type { TrainEvent } from '../src-main/api/trainingProtocol';
+import { startTraining } from '../src-main/session/TrainingSession';
 import { readLatestCheckpoint } from '../src-main/runtime/runFolder';
 import { findTorchPython } from '../src-main/torch/parity';
 import { loadTemplate } from './trainTemplate';
@@ -55,7 +57,7 @@ describe('genloom with the PyTorch backend', () => {
     expect(t.code, t.err).toBe(0);
     const events = t.out.trim().split('\n').map((l) => JSON.parse(l) as { type: string; step?: number; metrics?: Record<string, number> });
     expect(events[0]!.type).toBe('started');
-    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([50, 60]);
+    expect(events.filter((e) => e.type === 'step').map((e) => e.step)).toEqual([10, 20, 30, 40, 50, 60]);
     const metrics = events.find((e) => e.type === 'metrics')!.metrics!;
     expect(Number.isFinite(metrics['elbo.negElbo'])).toBe(true);
     expect((await readLatestCheckpoint(runDir)).state.backend).toBe('torch-cpu');
@@ -68,6 +70,41 @@ describe('genloom with the PyTorch backend', () => {
     expect(r.out).toMatch(/"type":"started".*"step":60/);
     expect((await readLatestCheckpoint(runDir)).step).toBe(80);
   }, 180_000);
+
+  it('a PyTorch session gives live samples, pauses, resumes and stops with a checkpoint, like a tfjs session', async (ctx) => {
+    if (missing) return ctx.skip(missing);
+    const s = startTraining({ doc: JSON.parse(readFileSync(tiny, 'utf8')), runDir: join(dir, 'session'), steps: 1_000_000, backend: 'torch', sampleEvery: 20, sampleCount: 64, checkpointEvery: 100_000 });
+    expect(s.mode).toBe('child-process');
+    const events: TrainEvent[] = [];
+    const seen = (type: TrainEvent['type']) => new Promise<void>((resolve) => {
+      const off = s.on((e) => {
+        if (e.type === type) {
+          off();
+          resolve();
+        }
+      });
+    });
+    s.on((e) => events.push(e));
+    await seen('samples');
+    const sample = events.find((e) => e.type === 'samples') as Extract<TrainEvent, { type: 'samples' }>;
+    expect(sample.shape).toEqual([64, 2]);
+    expect(sample.data.every(Number.isFinite)).toBe(true);
+    expect((events.find((e) => e.type === 'started') as Extract<TrainEvent, { type: 'started' }>).backend).toMatch(/^torch /);
+    const paused = seen('paused');
+    s.pause();
+    await paused;
+    const stepAtPause = events.filter((e) => e.type === 'step').length;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(events.filter((e) => e.type === 'step').length).toBeLessThanOrEqual(stepAtPause + 1); // at most one line already in the pipe
+    const resumed = seen('resumed');
+    s.resume();
+    await resumed;
+    s.stop();
+    const end = await s.done;
+    expect(end.reason).toBe('user');
+    expect(end.checkpoint).toBeDefined();
+    expect((await readLatestCheckpoint(join(dir, 'session'))).step).toBe(end.step);
+  }, 120_000);
 
   it('says in one line what is missing: no python3 with torch, options of the torch backend on another', async () => {
     const prev = process.env.GENLOOM_PYTHON;

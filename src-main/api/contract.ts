@@ -104,7 +104,9 @@ export const Methods = {
       doc: z.unknown(),
       steps: z.number().int().min(1).max(10_000_000),
       seed: z.number().int().default(0),
-      backend: z.enum(['tensorflow', 'wasm', 'cpu']).optional(),
+      backend: z.enum(['tensorflow', 'wasm', 'cpu', 'torch']).optional(),
+      /** backend torch: cpu, cuda or cuda:N */
+      device: z.string().regex(/^(cpu|cuda(:\d+)?)$/).optional(),
       /** optional overrides of the run's defaults (batch size: the document's meta.training.batchSize, else the runtime's) */
       batchSize: z.number().int().min(1).max(65536).optional(),
       logEvery: z.number().int().min(1).optional(),
@@ -114,6 +116,16 @@ export const Methods = {
       path: FileRef.optional(),
     }),
     result: z.object({ runId: z.string(), runDir: z.string() }),
+  },
+  /** where training can run: the in-app tfjs backend, and PyTorch when a python3 with torch is found (its version and CUDA device), or why not */
+  backends: {
+    params: z.object({}),
+    result: z.object({
+      torch: z.union([
+        z.object({ available: z.literal(true), version: z.string(), python: z.string(), cuda: z.string().nullable() }),
+        z.object({ available: z.literal(false), reason: z.string() }),
+      ]),
+    }),
   },
   pauseTraining: { params: z.object({ runId: z.string() }), result: z.object({}) },
   resumeTraining: { params: z.object({ runId: z.string() }), result: z.object({}) },

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const BackendPref = z.enum(['tensorflow', 'wasm', 'cpu']);
+export const BackendPref = z.enum(['tensorflow', 'wasm', 'cpu', 'torch']);
 
 export const TrainRequest = z.object({
   /** the graph document (parsed JSON) */
@@ -29,6 +29,15 @@ export const TrainRequest = z.object({
   checkpointEvery: z.number().int().min(1).default(500),
   /** evaluate the REFERENCE metrics every N steps (0 = only at the end) */
   evalEvery: z.number().int().min(0).default(0),
+  /** backend torch: the PyTorch device (cpu, cuda, cuda:N) */
+  device: z.string().regex(/^(cpu|cuda(:\d+)?)$/, 'cpu, cuda or cuda:N').default('cpu'),
+  /** backend torch: processes (torchrun, data parallel) */
+  nproc: z.number().int().min(1).max(1024).default(1),
+  /**
+   * a finished run (one PyTorch trained): load its newest checkpoint, draw samples and
+   * evaluate; no round runs and nothing is written
+   */
+  evaluateOnly: z.boolean().default(false),
 });
 export type TrainRequest = z.infer<typeof TrainRequest>;
 export type TrainRequestInput = z.input<typeof TrainRequest>;

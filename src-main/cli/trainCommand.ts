@@ -70,6 +70,14 @@ function backendOpt(v: string | undefined): BackendName | 'torch' | undefined {
   return v as BackendName | 'torch';
 }
 
+/** --backend torch: a python3 with torch, or bad input saying what is missing */
+async function checkTorch(backend: string | undefined): Promise<void> {
+  if (backend !== 'torch') return;
+  const { findTorchPython } = await import('../torch/parity');
+  const found = await findTorchPython();
+  if ('error' in found) throw new BadInputError(`--backend torch: ${found.error}`);
+}
+
 /** the options only the PyTorch backend takes */
 function torchOnly(values: { device?: string; nproc?: string }, backend: string | undefined): { device: string; nproc: number } {
   if (backend !== 'torch' && (values.device !== undefined || values.nproc !== undefined)) throw new UsageError('--device and --nproc are options of --backend torch');
@@ -107,12 +115,6 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   const training = (doc.meta as { training?: { steps?: number } } | undefined)?.training;
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
   const runDir = path.resolve(values.out ?? path.join('runs', `${path.basename(file).replace(/\.json$/, '')}-${stamp}`));
-  if (backend === 'torch') {
-    checkDatasets(program, file, io);
-    await writableRunDir(runDir);
-    const { trainWithTorch } = await import('./torchCommands');
-    return trainWithTorch({ file, runDir, steps, seed, batchSize, checkpointEvery, json: Boolean(values.json), resume: false, ...torch }, io);
-  }
   const request: TrainRequestInput = {
     doc,
     // compiled here once: the worker takes the program as it is
@@ -124,9 +126,11 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
     batchSize,
     checkpointEvery,
     sampleEvery,
+    ...(backend === 'torch' && torch),
   };
   checkRequest(request, `${file} (meta.training)`);
   checkDatasets(program, file, io);
+  await checkTorch(backend);
   await writableRunDir(request.runDir);
   return follow(request, io, Boolean(values.json));
 }
@@ -162,12 +166,7 @@ export async function resumeCommand(argv: string[], io: Io): Promise<number> {
   // a run keeps the backend it was started with unless another is asked for
   const started = config as { backend?: unknown; device?: string; processes?: number };
   const backend = backendOpt(values.backend ?? (started.backend === 'torch' ? 'torch' : undefined));
-  if (backend === 'torch') {
-    const torch = torchOnly({ device: values.device ?? started.device, nproc: values.nproc ?? (started.processes ? String(started.processes) : undefined) }, backend);
-    await writableRunDir(runDir);
-    const { trainWithTorch } = await import('./torchCommands');
-    return trainWithTorch({ runDir, steps, json: Boolean(values.json), resume: true, ...torch }, io);
-  }
+  const torch = torchOnly({ device: values.device ?? (backend === 'torch' ? started.device : undefined), nproc: values.nproc ?? (backend === 'torch' && started.processes ? String(started.processes) : undefined) }, backend);
   const request: TrainRequestInput = {
     ...config,
     doc,
@@ -175,8 +174,10 @@ export async function resumeCommand(argv: string[], io: Io): Promise<number> {
     steps: steps ?? config.steps ?? 2000,
     backend: backend ?? undefined,
     resume: true,
+    ...(backend === 'torch' && torch),
   };
   checkRequest(request, path.join(runDir, 'config.json'));
+  await checkTorch(backend);
   const { program } = compileOrExplain(doc, path.join(runDir, 'graph.json'));
   checkDatasets(program, path.join(runDir, 'graph.json'), io);
   await writableRunDir(runDir);

@@ -113,7 +113,7 @@ async function runRounds(run: RunParts, out: RunOutputs, control: TrainControl, 
   const startStep = t.step;
   const clock = rateClock(startStep, total);
   let lastYield = performance.now();
-  while (t.step < total) {
+  while (t.step < total && !request.evaluateOnly) {
     if (control.stopped()) break;
     if (control.paused()) {
       clock.pause();
@@ -159,6 +159,12 @@ async function endOfRounds({ trainer: t, request }: RunParts, out: RunOutputs, s
     if (saved === 'failed') return out.failedStop();
     return undefined;
   };
+  if (request.evaluateOnly) {
+    // a run another backend trained: its checkpoint stays as that backend wrote it
+    await out.sampleAll();
+    await out.runEval();
+    return { step: t.step, reason: 'done' };
+  }
   if (t.step < request.steps) return (await finalSave()) ?? { step: t.step, reason: 'user', ...(out.lastGood && { checkpoint: out.lastGood }) };
   if (startStep < request.steps) await out.runEval();
   return (await finalSave()) ?? { step: t.step, reason: 'done', ...(out.lastGood && { checkpoint: out.lastGood }) };

@@ -71,6 +71,7 @@ export async function loadRequest(input: TrainRequestInput, warn: (m: string) =>
 
 /** the backend, seed and batch size of the run (a resumed run's own, with a warning where the request differs) */
 export async function resolveSettings({ request, doc }: LoadedRequest, warn: (m: string) => void): Promise<RunSettings> {
+  if (request.backend === 'torch') throw new Error('the torch backend runs in a PyTorch process, not in a tfjs training host');
   const { backend } = await initBackend(request.backend);
   const training = (doc.meta as { training?: { batchSize?: unknown } }).training;
   const docBatch = typeof training?.batchSize === 'number' && Number.isInteger(training.batchSize) && training.batchSize > 0 ? training.batchSize : undefined;

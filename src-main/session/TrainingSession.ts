@@ -23,12 +23,13 @@ import type { BeforeOp } from '../runtime/runFolder';
 import type { Evaluate } from '../runtime/trainLoop';
 import { tsWorkerBootstrap } from '../runtime/tsWorker';
 import { createControl, describeIssues, runSession, TRAIN_WORKER_DATA } from './trainWorker';
+import { TorchRun } from './torchSession';
 
 export type StoppedEvent = Extract<TrainEvent, { type: 'stopped' }>;
 export type TrainListener = (e: TrainEvent) => void;
 
 export interface TrainingSession {
-  readonly mode: 'worker' | 'in-process';
+  readonly mode: 'worker' | 'in-process' | 'child-process';
   /** adds a listener; returns a function that removes it */
   on(listener: TrainListener): () => void;
   pause(): void;
@@ -54,7 +55,7 @@ export interface StartOptions {
 }
 
 
-class Session implements TrainingSession {
+export class Session implements TrainingSession {
   private readonly listeners = new Set<TrainListener>();
   private finished = false;
   private lastStep = 0;
@@ -62,7 +63,7 @@ class Session implements TrainingSession {
   readonly done: Promise<StoppedEvent>;
 
   constructor(
-    readonly mode: 'worker' | 'in-process',
+    readonly mode: 'worker' | 'in-process' | 'child-process',
     private readonly send: (message: unknown) => void,
     private readonly kill: () => Promise<void>,
   ) {
@@ -141,7 +142,31 @@ export function startTraining(request: TrainRequestInput, opts: StartOptions = {
     setImmediate(() => s.fail(message));
     return s;
   }
+  if (checked.data.backend === 'torch') return startTorch(checked.data);
   return opts.inProcess ? startInProcess(checked.data, opts.evaluate, opts.beforeOp) : startWorker(checked.data, opts.resourceLimits);
+}
+
+/** the PyTorch backend: a child process (torchSession.ts) */
+function startTorch(request: TrainRequest): TrainingSession {
+  let run: TorchRun | undefined;
+  const session = new Session('child-process', (m) => {
+    const c = TrainCommand.safeParse(m);
+    if (!c.success) session.receive({ type: 'warning', message: `invalid command ignored: ${describeIssues(c.error)}` });
+    else run?.command(c.data);
+  }, async () => run?.kill());
+  run = new TorchRun(request, {
+    receive: (e) => session.receive(e),
+    fail: (message) => session.fail(message),
+    // the evaluation runs in a worker, never on this thread (the studio's main process)
+    startTraining: (r) => startTraining({ ...r, backend: undefined }),
+  });
+  setImmediate(() => {
+    run!.run().then(
+      () => session.fail('the PyTorch run ended without a final event'), // no-op after 'stopped'
+      (e: unknown) => session.fail(e instanceof Error ? e.message : String(e)),
+    );
+  });
+  return session;
 }
 
 function startInProcess(request: TrainRequest, evaluate: Evaluate | null | undefined, beforeOp: BeforeOp | undefined): TrainingSession {

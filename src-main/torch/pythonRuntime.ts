@@ -445,6 +445,8 @@ def main():
     ap.add_argument('--seed', type=int, default=GRAPH['seed'])
     ap.add_argument('--log-every', type=int, default=50)
     ap.add_argument('--checkpoint-every', type=int, default=1000)
+    ap.add_argument('--sample-every', type=int, default=0, help='with --json: a samples event every N steps (0: never)')
+    ap.add_argument('--sample-count', type=int, default=500)
     ap.add_argument('--resume', action='store_true', help='continue the run in --out from its newest checkpoint')
     ap.add_argument('--json', action='store_true', help='progress as JSON lines')
     ap.add_argument('--threads', type=int, default=0, help='CPU threads (default: torch decides)')
@@ -556,7 +558,7 @@ def main():
             bad = [(ob, t) for ob, ts in out.items() for t, v in ts.items() if not math.isfinite(v)]
             if bad:
                 if rank == 0:
-                    event(args, type='error', code='non-finite-loss', message='objective "%s" produced a non-finite %s at step %d; the run keeps its last good checkpoint (lower the learning rate and resume)' % (bad[0][0], bad[0][1], step))
+                    event(args, type='error', code='non-finite-loss', objective=bad[0][0], message='objective "%s" produced a non-finite %s at step %d; the run keeps its last good checkpoint (lower the learning rate and resume)' % (bad[0][0], bad[0][1], step))
                 sys.exit(3)
             losses = out
             now = time.time()
@@ -565,6 +567,10 @@ def main():
             if rank == 0:
                 append_metrics(run, {'type': 'step', 'step': step, 'losses': out, 'stepsPerSec': sps, 'time': _now()})
                 event(args, type='step', step=step, totalSteps=args.steps, losses=out, stepsPerSec=sps, etaSec=(args.steps - step) / max(sps, 1e-9))
+        if rank == 0 and args.json and args.sample_every > 0 and step % args.sample_every == 0 and step < args.steps:
+            for sid, fn in SAMPLERS.items():
+                x = fn(args.sample_count).float().cpu()
+                event(args, type='samples', step=step, sampler=sid, shape=list(x.shape), data=[round(v, 6) for v in x.reshape(-1).tolist()])
         if rank == 0 and (step % args.checkpoint_every == 0 or step == args.steps or stop['now']):
             write_checkpoint(run, step, opts, args.seed, args.batch, losses)
             event(args, type='checkpoint', step=step, message='checkpoint at step %d' % step)

@@ -1,9 +1,10 @@
 /** Train panel: start/pause/resume/stop, progress, backend, live loss curves, samples, metrics. */
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
+import type { Result } from '../../src-main/api/contract';
 import { specOf } from '../model/registry';
 import { structureOf, useEditor } from '../model/store';
 import { formatEta, useRun } from '../model/training';
-import { controlTraining, startTraining, studio } from '../studio';
+import { controlTraining, startTraining, studio, type TrainTarget } from '../studio';
 import { LossChart } from './LossChart';
 import { SamplesView } from './SamplesView';
 
@@ -21,6 +22,23 @@ export function TrainPanel() {
   const [steps, setSteps] = useState<string>('');
   const [seed, setSeed] = useState('0');
   const [sampler, setSampler] = useState<string | null>(null);
+  const [where, setWhere] = useState<'app' | 'torch-cpu' | 'torch-cuda'>('app');
+  const [torch, setTorch] = useState<Result<'backends'>['torch'] | null>(null);
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      try {
+        const b = await studio().api.call('backends', {});
+        if (live) setTorch(b?.torch ?? null);
+      } catch (e) {
+        if (live) setTorch({ available: false, reason: e instanceof Error ? e.message : String(e) });
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, []);
+  const target: TrainTarget = where === 'app' ? {} : { backend: 'torch', device: where === 'torch-cuda' ? 'cuda' : 'cpu' };
   const dataset = useMemo(() => {
     const d = doc.nodes.find((n) => specOf(n.type)?.role === 'data');
     return (d?.params as { dataset?: string } | undefined)?.dataset ?? 'moons';
@@ -49,9 +67,26 @@ export function TrainPanel() {
             <input type="number" value={seed} onChange={(e) => setSeed(e.target.value)} disabled={active} aria-label="seed" />
           </label>
         </div>
+        <div className="row">
+          <label className="mini">
+            Run on
+            <select value={where} onChange={(e) => setWhere(e.target.value as typeof where)} disabled={active} aria-label="training backend" data-testid="train-backend">
+              <option value="app">this app (tfjs)</option>
+              <option value="torch-cpu" disabled={!torch?.available}>
+                PyTorch{torch?.available ? ` ${torch.version}` : ''} CPU
+              </option>
+              {torch?.available && torch.cuda && <option value="torch-cuda">PyTorch CUDA ({torch.cuda})</option>}
+            </select>
+          </label>
+        </div>
+        {torch && !torch.available && (
+          <div className="hint" data-testid="torch-missing">
+            PyTorch is not available: {torch.reason}
+          </div>
+        )}
         <div className="row buttons">
           {!active ? (
-            <button className="primary" disabled={!stepsOk || !Number.isInteger(seedNum) || doc.nodes.length === 0} onClick={() => void startTraining(stepsNum, seedNum)} data-testid="train-start">
+            <button className="primary" disabled={!stepsOk || !Number.isInteger(seedNum) || doc.nodes.length === 0} onClick={() => void startTraining(stepsNum, seedNum, target)} data-testid="train-start">
               ▶ Train
             </button>
           ) : run.status === 'paused' ? (

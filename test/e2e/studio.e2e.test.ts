@@ -297,6 +297,29 @@ describe.skipIf(!enabled)('studio end to end (Chromium, web mode)', () => {
     await page.keyboard.press('Escape');
   });
 
+  it('trains on PyTorch from the train panel where torch is installed, with live curves, samples and the held-out metrics', async (ctx) => {
+    const select = page.locator('[data-testid="train-backend"]');
+    await expect.poll(async () => (await page.locator('[data-testid="torch-missing"]').count()) + (await select.locator('option[value="torch-cpu"]:not([disabled])').count()), { timeout: 60_000 }).toBeGreaterThan(0);
+    if (await page.locator('[data-testid="torch-missing"]').count()) {
+      const why = await page.locator('[data-testid="torch-missing"]').innerText();
+      if (process.env.CI === 'true') throw new Error(`CI=true but the studio found no PyTorch: ${why}`);
+      return ctx.skip(why);
+    }
+    await select.selectOption('torch-cpu');
+    await page.fill('input[aria-label="training steps"]', '100');
+    await page.click('[data-testid="train-start"]');
+    await expect.poll(async () => page.locator('[data-testid="train-panel"]').getAttribute('data-status'), { timeout: 120_000, interval: 200 }).toBe('stopped');
+    const run = await page.evaluate(() => (window as any).__genloom.state().run);
+    expect(run.stop?.reason, run.stop?.message).toBe('done');
+    expect(run.step).toBe(100);
+    expect(run.backend).toMatch(/^torch /);
+    expect(Object.keys(run.series.elbo.terms)).toEqual(expect.arrayContaining(['loss', 'recon', 'kl']));
+    expect(Object.keys(run.samples).length).toBeGreaterThan(0);
+    expect(Number.isFinite(run.metrics?.['elbo.negElbo'])).toBe(true);
+    await shot('13-trained-on-pytorch');
+    await select.selectOption('app');
+  });
+
   it('restores the autosaved graph after a reload', async () => {
     // the autosave runs every 3 s
     await page.waitForTimeout(3500);

@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { ensureWritableDir } from '../../runtime/runFolder';
 import { join } from 'node:path';
 import { registry } from '../../../nodes/index';
-import type { ApiEvent } from '../../api/contract';
+import type { ApiEvent, Result } from '../../api/contract';
 import type { TrainRequestInput } from '../../api/trainingProtocol';
 import { formatDocumentErrors, loadDocumentFile, type GraphDocument } from '../../document/index';
 import { HandlerError, type Handlers, type MethodParams } from '../dispatch';
@@ -36,7 +36,7 @@ interface RunEntry {
   done: Promise<void>;
 }
 
-export type TrainingHandlers = Pick<Handlers, 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stopTraining'>;
+export type TrainingHandlers = Pick<Handlers, 'startTraining' | 'pauseTraining' | 'resumeTraining' | 'stopTraining' | 'backends'>;
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/;
 
@@ -90,6 +90,7 @@ export function trainRequestOf(params: MethodParams<'startTraining'>, doc: Graph
     steps: params.steps,
     seed: params.seed,
     ...(params.backend !== undefined && { backend: params.backend }),
+    ...(params.backend === 'torch' && params.device !== undefined && { device: params.device }),
     ...(batchSize !== undefined && { batchSize }),
     ...(params.logEvery !== undefined && { logEvery: params.logEvery }),
     ...(params.sampleEvery !== undefined && { sampleEvery: params.sampleEvery }),
@@ -143,6 +144,7 @@ export class StudioRuns {
   ) {
     this.handlers = {
       startTraining: (params) => this.start(params),
+      backends: async () => ({ torch: await torchBackend() }),
       pauseTraining: async ({ runId }) => {
         const run = this.runOrThrow(runId);
         if (run?.state === 'running') run.session.pause();
@@ -243,4 +245,17 @@ export class StudioRuns {
     }
     await Promise.race([Promise.all(live.map((r) => r.done)), new Promise((res) => setTimeout(res, 5000).unref())]);
   }
+}
+
+let torchProbe: Promise<Result<'backends'>['torch']> | undefined;
+/** PyTorch as a training backend: found once per process (a python3 with torch; its CUDA device) */
+function torchBackend(): Promise<Result<'backends'>['torch']> {
+  torchProbe ??= (async () => {
+    const { findTorchPython, runPython } = await import('../../torch/parity');
+    const found = await findTorchPython();
+    if ('error' in found) return { available: false as const, reason: found.error };
+    const r = await runPython(found.python, ['-c', 'import torch; print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'], { timeoutMs: 60_000 });
+    return { available: true as const, version: found.torch, python: found.python, cuda: r.code === 0 && r.stdout.trim() ? r.stdout.trim() : null };
+  })();
+  return torchProbe;
 }
