@@ -19,6 +19,7 @@ import { findTorchPython, runPython } from '../src-main/torch/parity';
 const { backend } = await initBackend((process.env.GENLOOM_BACKEND as never) || 'wasm');
 const found = await findTorchPython();
 if ('error' in found) throw new Error(found.error);
+const python = found.python;
 const templates = process.env.GENLOOM_TEMPLATES?.split(',') ?? ['ddpm-swissroll', 'vae-moons', 'gan-8gaussians'];
 const rounds = Number(process.env.GENLOOM_ROUNDS ?? 3);
 const STEPS: Record<number, number> = { 256: 200, 1024: 80, 4096: 30 };
@@ -27,14 +28,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 console.log(`PyTorch ${found.torch} (${found.python}), 1 thread; tfjs backend ${backend}; ${rounds} rounds`);
 
 async function generated(dir: string, steps: number): Promise<number> {
-  const r = await runPython(found.python as string, [join(dir, 'train.py'), '--steps', String(steps), '--threads', '1', '--log-every', String(steps / 2), '--checkpoint-every', '100000000', '--json', '--out', join(dir, 'run')]);
+  const r = await runPython(python, [join(dir, 'train.py'), '--steps', String(steps), '--threads', '1', '--log-every', String(steps / 2), '--checkpoint-every', '100000000', '--json', '--out', join(dir, 'run')]);
   if (r.code) throw new Error(r.stderr.slice(-400));
   const last = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; stepsPerSec?: number }).filter((e) => e.type === 'step').pop()!;
   return 1000 / last.stepsPerSec!;
 }
 
 async function reference(model: string, batch: number, steps: number): Promise<number> {
-  const r = await runPython(found.python as string, [join(import.meta.dirname, 'torch_reference.py'), model, String(batch), String(steps), '1']);
+  const r = await runPython(python, [join(import.meta.dirname, 'torch_reference.py'), model, String(batch), String(steps), '1']);
   if (r.code) throw new Error(r.stderr.slice(-400));
   return (JSON.parse(r.stdout.trim()) as { msPerStep: number }).msPerStep;
 }
