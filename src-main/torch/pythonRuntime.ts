@@ -402,6 +402,9 @@ def run_step(o, n, feed, read, world):
             for k, v in updates.items():
                 P[k].copy_(v)
     else:
+        # only the networks this objective trains are tracked (a GAN's critic step builds no graph for the generator)
+        for k, p in P.items():
+            p.requires_grad_(k in o['paramSet'])
         loss, terms = o['fn'](n, feed, new_state)
         grads = torch.autograd.grad(loss, [P[p] for p in names], allow_unused=True)
         if world > 1:
@@ -498,6 +501,7 @@ def main():
     opts = {}
     for o in OBJECTIVES:
         o['opt'] = Optimizer(o['name'], o['optimizer'], o['params'])
+        o['paramSet'] = set(o['params'])
         opts[o['name']] = o['opt']
 
     start = 0
