@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src-main/cli/main';
+import { runCli } from './cliHarness';
 import { loadProgramOrThrow } from '../src-main/compile/loadProgram';
 import { readTemplate } from '../src-main/document/templates';
 import { evaluateRun } from '../src-main/eval/evaluate';
@@ -19,13 +19,7 @@ import { Trainer } from '../src-main/runtime/Trainer';
 const dir = mkdtempSync(join(tmpdir(), 'genloom-badinput-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const line = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
-  const code = await main(argv, { out: (s) => out.push(line(s)), err: (s) => err.push(line(s)), isTTY: false });
-  return { code, out: out.join(''), err: err.join('') };
-}
+const run = runCli;
 
 function vae(edit: (doc: any) => void = () => {}): any {
   const doc = readTemplate('vae-moons') as any;

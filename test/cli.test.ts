@@ -4,19 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { registry } from '../nodes/index';
-import { main } from '../src-main/cli/main';
+import { runCli } from './cliHarness';
 import { loadTemplate } from './trainTemplate';
 
 const dir = mkdtempSync(join(tmpdir(), 'genloom-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const line = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
-  const code = await main(argv, { out: (s) => out.push(line(s)), err: (s) => err.push(line(s)), isTTY: false });
-  return { code, out: out.join(''), err: err.join('') };
-}
+const run = runCli;
 
 const tiny = join(dir, 'tiny-vae.json');
 writeFileSync(tiny, JSON.stringify(loadTemplate('vae-moons', { encoder: { hidden: [16] }, decoder: { hidden: [16] } })));

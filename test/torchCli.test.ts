@@ -4,11 +4,12 @@
  * sample), `resume` keeping the backend, and the refusals. Under CI=true a missing torch
  * fails the suite.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../src-main/cli/main';
+import { runCli } from './cliHarness';
 import type { TrainEvent } from '../src-main/api/trainingProtocol';
 import { startTraining } from '../src-main/session/TrainingSession';
 import { readLatestCheckpoint } from '../src-main/runtime/runFolder';
@@ -26,13 +27,7 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const line = (s: string) => (s.endsWith('\n') ? s : `${s}\n`);
-  const code = await main(argv, { out: (s) => out.push(line(s)), err: (s) => err.push(line(s)), isTTY: false });
-  return { code, out: out.join(''), err: err.join('') };
-}
+const run = runCli;
 
 const tiny = join(dir, 'tiny-vae.json');
 writeFileSync(tiny, JSON.stringify(loadTemplate('vae-moons', { encoder: { hidden: [16] }, decoder: { hidden: [16] } })));
@@ -104,6 +99,27 @@ describe('genloom with the PyTorch backend', () => {
     expect(end.reason).toBe('user');
     expect(end.checkpoint).toBeDefined();
     expect((await readLatestCheckpoint(join(dir, 'session'))).step).toBe(end.step);
+  }, 120_000);
+
+  it('a killed PyTorch process ends the session with an error naming it, and the last good checkpoint is kept', async (ctx) => {
+    if (missing) return ctx.skip(missing);
+    const runDir = join(dir, 'killed');
+    const s = startTraining({ doc: JSON.parse(readFileSync(tiny, 'utf8')), runDir, steps: 1_000_000, backend: 'torch', checkpointEvery: 20 });
+    await new Promise<void>((resolve) => {
+      const off = s.on((e) => {
+        if (e.type === 'checkpoint') {
+          off();
+          resolve();
+        }
+      });
+    });
+    const pids = execFileSync('pgrep', ['-f', join(runDir, 'torch', 'train.py')]).toString().trim().split('\n').map(Number);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    const end = await s.done;
+    expect(end.reason).toBe('error');
+    expect(end.message).toMatch(/killed \(SIGKILL\)/);
+    expect(end.checkpoint).toBeDefined();
+    expect((await readLatestCheckpoint(runDir)).step % 20).toBe(0);
   }, 120_000);
 
   it('says in one line what is missing: no python3 with torch, options of the torch backend on another', async () => {

@@ -481,6 +481,33 @@ export function tfPads(inSize: number, k: number, s: number, pad: 'same' | 'vali
   return { out, before, after: total - before };
 }
 
+/**
+ * The geometry of conv2dTranspose(x, filter, outShape, stride, pad) as TF computes it: the
+ * full transposed convolution ((h - 1) s + k rows) cropped to the output ('same': the
+ * smaller half before) or, short of it by less than the stride, extended at the end.
+ */
+export function transposeConvGeometry(xShape: readonly number[], filterShape: readonly number[], outShape: readonly number[], stride: number, pad: 'same' | 'valid', fail: (op: string, msg: string) => never) {
+  if (xShape.length !== 4 || filterShape.length !== 4) fail('conv2dTranspose', `needs NHWC x and [kh, kw, out, in] filter, got ${fmt(xShape)}, ${fmt(filterShape)}`);
+  const n = outShape.length;
+  const [H, W, C] = [outShape[n - 3]!, outShape[n - 2]!, outShape[n - 1]!];
+  const [, h, w] = xShape as [number, number, number, number];
+  const [kh, kw, outC] = filterShape as [number, number, number, number];
+  if (outC !== C) fail('conv2dTranspose', `filter makes ${outC} channels, outShape asks for ${C}`);
+  const dims = [
+    { full: (h - 1) * stride + kh, want: H },
+    { full: (w - 1) * stride + kw, want: W },
+  ].map(({ full, want }) => {
+    const diff = full - want;
+    if (diff >= 0) {
+      const before = pad === 'same' ? Math.floor(diff / 2) : 0;
+      return { before, after: diff - before, extra: 0 };
+    }
+    if (-diff >= stride) fail('conv2dTranspose', `output size ${want} cannot be reached from ${full}`);
+    return { before: 0, after: 0, extra: -diff };
+  }) as [{ before: number; after: number; extra: number }, { before: number; after: number; extra: number }];
+  return { H, W, C, h, w, kh, kw, outC, dims };
+}
+
 // ------------------------------------------------------------------ the rules
 type OpsOf = Ops<OnnxValue>;
 /** the Ops methods with a per-op ONNX parity case (test/exportConformance.test.ts) */
@@ -628,24 +655,7 @@ export const ONNX_RULES: { readonly [K in Primitive]: OnnxRule<K> } = {
     return o.emit('Transpose', [y], [x.shape[0]!, ph.out, pw.out, outC], x.dtype, [ints('perm', [0, 2, 3, 1])]);
   },
   conv2dTranspose(o, x, filter, outShape, stride, pad) {
-    if (x.shape.length !== 4 || filter.shape.length !== 4) unsupported('conv2dTranspose', `needs NHWC x and [kh, kw, out, in] filter, got ${fmt(x.shape)}, ${fmt(filter.shape)}`);
-    const n = outShape.length;
-    const [H, W, C] = [outShape[n - 3]!, outShape[n - 2]!, outShape[n - 1]!];
-    const [, h, w] = x.shape as [number, number, number, number];
-    const [kh, kw, outC] = filter.shape as [number, number, number, number];
-    if (outC !== C) unsupported('conv2dTranspose', `filter makes ${outC} channels, outShape asks for ${C}`);
-    const dims = [
-      { full: (h - 1) * stride + kh, want: H },
-      { full: (w - 1) * stride + kw, want: W },
-    ].map(({ full, want }) => {
-      const diff = full - want;
-      if (diff >= 0) {
-        const before = pad === 'same' ? Math.floor(diff / 2) : 0;
-        return { before, after: diff - before, extra: 0 };
-      }
-      if (-diff >= stride) unsupported('conv2dTranspose', `output size ${want} cannot be reached from ${full}`);
-      return { before: 0, after: 0, extra: -diff };
-    });
+    const { H, W, C, h, w, kh, kw, outC, dims } = transposeConvGeometry(x.shape, filter.shape, outShape, stride, pad, unsupported);
     const xt = o.emit('Transpose', [x], [x.shape[0]!, x.shape[3]!, h, w], x.dtype, [ints('perm', [0, 3, 1, 2])]);
     const wt = o.emit('Transpose', [filter], [filter.shape[3]!, outC, kh, kw], filter.dtype, [ints('perm', [3, 2, 0, 1])]);
     const y = o.emit('ConvTranspose', [xt, wt], [x.shape[0]!, C, H, W], x.dtype, [

@@ -19,7 +19,7 @@
  */
 import { OpsBase, installRules, type DType } from '../../nodes/core/ops';
 import type { Primitive, Rule } from '../../nodes/core/primitives';
-import { broadcastShapes, reduceShape, tfPads } from '../export/OnnxOps';
+import { broadcastShapes, reduceShape, tfPads, transposeConvGeometry } from '../export/OnnxOps';
 
 /** the batch dimension in TorchValue shapes */
 export const TORCH_BATCH = -1;
@@ -362,25 +362,11 @@ export const TORCH_RULES: { readonly [K in Primitive]: TorchRule<K> } = {
     return o.emit(`F.conv2d(${xp}, ${filter.expr}.permute(3, 2, 0, 1), stride=${stride}).permute(0, 2, 3, 1)`, [x.shape[0]!, ph.out, pw.out, outC], x.dtype);
   },
   conv2dTranspose(o, x, filter, outShape, stride, pad) {
-    if (x.shape.length !== 4 || filter.shape.length !== 4) unsupported('conv2dTranspose', `needs NHWC x and [kh, kw, out, in] filter, got ${fmt(x.shape)}, ${fmt(filter.shape)}`);
-    const n = outShape.length;
-    const [H, W, C] = [outShape[n - 3]!, outShape[n - 2]!, outShape[n - 1]!];
-    const [, h, w] = x.shape as [number, number, number, number];
-    const [kh, kw, outC] = filter.shape as [number, number, number, number];
-    if (outC !== C) unsupported('conv2dTranspose', `filter makes ${outC} channels, outShape asks for ${C}`);
     // the full transposed convolution, then cropped (TF's 'same' crop) or zero-extended
-    const crop = [
-      { full: (h - 1) * stride + kh, want: H },
-      { full: (w - 1) * stride + kw, want: W },
-    ].map(({ full, want }) => {
-      const diff = full - want;
-      if (diff < 0 && -diff >= stride) unsupported('conv2dTranspose', `output size ${want} cannot be reached from ${full}`);
-      const before = diff >= 0 && pad === 'same' ? Math.floor(diff / 2) : 0;
-      return { before, want, extra: Math.max(-diff, 0) };
-    });
+    const { H, W, C, dims } = transposeConvGeometry(x.shape, filter.shape, outShape, stride, pad, unsupported);
+    const [ch, cw] = dims;
     const y = o.fresh('t');
     o.line(`${y} = F.conv_transpose2d(${x.expr}.permute(0, 3, 1, 2), ${filter.expr}.permute(3, 2, 0, 1), stride=${stride})`);
-    const [ch, cw] = crop as [(typeof crop)[0], (typeof crop)[0]];
     const padded = ch.extra || cw.extra ? `F.pad(${y}, (0, ${cw.extra}, 0, ${ch.extra}))` : y;
     return o.emit(`${padded}[:, :, ${ch.before}:${ch.before + H}, ${cw.before}:${cw.before + W}].permute(0, 2, 3, 1)`, [x.shape[0]!, H, W, C], x.dtype);
   },
