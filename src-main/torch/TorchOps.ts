@@ -177,9 +177,11 @@ export class TorchOps extends OpsBase<TorchValue> {
     this.block.lines.push(`${'    '.repeat(this.indent)}${text}`);
   }
 
-  /** @internal a fresh Python name */
+  /** @internal a fresh Python name, after the node being recorded (`encoder_v12`) */
   fresh(base: string): string {
-    return `${base}${this.counter++}`;
+    const node = this.nodeStack[this.nodeStack.length - 1];
+    const prefix = node === undefined ? '' : `${/^[0-9]/.test(node) ? 'n' : ''}${node.replace(/[^A-Za-z0-9_]/g, '_')}_`;
+    return `${prefix}${base}${this.counter++}`;
   }
 
   /** @internal assigns `code` to a fresh variable */

@@ -114,7 +114,7 @@ export function emitProgram(program: Program, opts: EmitOptions): EmittedProgram
   // ------------------------------------------------------------ build
   const buildNames = new Set<string>();
   for (const l of built.lines) {
-    const m = /^\s+([a-z]\d+(?:, [a-z]\d+)*) = /.exec(l);
+    const m = /^\s+([A-Za-z_]\w*(?:, [A-Za-z_]\w*)*) = /.exec(l);
     if (m) for (const v of m[1]!.split(', ')) buildNames.add(v);
   }
   w('', '# ------------------------------------------------------------------ built once (nodes\' constants, schedules, EMA targets)');
