@@ -14,7 +14,7 @@
  *   trained; the run's own checkpoints carry them, so it resumes without the teacher's run;
  *   a Trainer never runs a round with weights that were not loaded.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,7 @@ import { createFeeds, withCsvPathsResolved } from '../src-main/runtime/feeds';
 import { readLatestCheckpoint } from '../src-main/runtime/runFolder';
 import { runTraining, type TrainControl } from '../src-main/runtime/trainLoop';
 import { Trainer } from '../src-main/runtime/Trainer';
+import { runCli } from './cliHarness';
 
 let tmp: string;
 beforeAll(async () => {
@@ -155,6 +156,13 @@ describe('training with a teacher from another run', () => {
     expect(early.stopped).toMatchObject({ reason: 'error' });
     expect(early.stopped.message).toMatch(/train the teacher first: genloom train .*teacher\.json --out .*runs\/teacher/);
     await expect(readLatestCheckpoint(join(tmp, 'runs', 'early'))).rejects.toThrow();
+    // the command line removes the folder it made for the refused run
+    const studentFile = join(tmp, 'student.json');
+    writeFileSync(studentFile, JSON.stringify(student));
+    const cli = await runCli('train', studentFile, '--steps', '5', '--out', join(tmp, 'runs', 'refused'));
+    expect(cli.code).toBe(1);
+    expect(cli.err).toMatch(/train the teacher first/);
+    expect(existsSync(join(tmp, 'runs', 'refused'))).toBe(false);
 
     const t = await train({ doc: teacherDoc(), runDir: teacherRun, steps: 20 });
     expect(t.stopped).toMatchObject({ reason: 'done', step: 20 });

@@ -85,15 +85,19 @@ describe('the PyTorch program: one round of every template matches tfjs', () => 
       if (!python) return ctx.skip(missing);
       const e = await exported(name);
       await train(e.dir, 'f32', replayArgs(e));
-      await train(e.dir, 'f64', [...replayArgs(e), '--dtype', 'float64']);
-      const [f32, f64] = [await readRunResult(join(e.dir, 'f32')), await readRunResult(join(e.dir, 'f64'))];
+      const f32 = await readRunResult(join(e.dir, 'f32'));
       const tfjs = { weights: e.rec.after, terms: e.rec.terms };
       const vsTfjs = compareRounds(f32, tfjs, e.rec.init);
-      const rounding = compareRounds(f32, f64, e.rec.init);
       // the round moved the weights (a round that changes nothing proves nothing) and reported every term
       expect(vsTfjs.maxUpdate).toBeGreaterThan(1e-5);
       expect(Object.keys(f32.terms).sort()).toEqual(Object.keys(e.rec.terms).sort());
-      expect(rounding.maxWeightRel, 'float32 against float64 of the same program').toBeLessThan(1e-3);
+      // beyond 1e-5, the same program in float64 measures what float32 rounding alone makes
+      let rounding = { maxTermRel: 0, maxWeightRel: 0 };
+      if (vsTfjs.maxTermRel > 1e-5 || vsTfjs.maxWeightRel > 1e-5) {
+        await train(e.dir, 'f64', [...replayArgs(e), '--dtype', 'float64']);
+        rounding = compareRounds(f32, await readRunResult(join(e.dir, 'f64')), e.rec.init);
+        expect(rounding.maxWeightRel, 'float32 against float64 of the same program').toBeLessThan(1e-3);
+      }
       expect(vsTfjs.maxTermRel, `${vsTfjs.worstTerm}: ${vsTfjs.worstTermValues.join(' vs ')}`).toBeLessThanOrEqual(Math.max(1e-5, 20 * rounding.maxTermRel));
       expect(vsTfjs.maxWeightRel, vsTfjs.worstWeight).toBeLessThanOrEqual(Math.max(1e-5, 20 * rounding.maxWeightRel));
     }, 120_000);

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rmdir } from 'node:fs/promises';
 import path from 'node:path';
 import cliProgress from 'cli-progress';
 import { BACKENDS, type BackendName } from '../runtime/backend';
@@ -131,8 +131,12 @@ export async function trainCommand(argv: string[], io: Io): Promise<number> {
   checkRequest(request, `${file} (meta.training)`);
   checkDatasets(program, file, io);
   await checkTorch(backend);
+  const existed = existsSync(request.runDir);
   await writableRunDir(request.runDir);
-  return follow(request, io, Boolean(values.json));
+  const code = await follow(request, io, Boolean(values.json));
+  // a run refused before it wrote anything (a teacher run missing, say) leaves no empty folder behind
+  if (code !== 0 && !existed) await rmdir(request.runDir).catch(() => {});
+  return code;
 }
 
 /** a run folder's config.json (the request it was started with); bad input naming it when it is broken */
