@@ -115,6 +115,27 @@ export class TorchOps extends OpsBase<TorchValue> {
     });
   }
 
+  // ---------------------------------------------------------------- fused composites
+  // Outside a gradient tape (an inner ops.grad needs the primitives, which have VJP rules)
+  // the composites are one torch op each: torch's autograd differentiates them, and a step
+  // runs fewer, fused kernels.
+  override silu(x: TorchValue): TorchValue {
+    return this.tape ? super.silu(x) : this.emit(`F.silu(${x.expr})`, x.shape, x.dtype);
+  }
+  /** F.leaky_relu(x, a) = x for x > 0, a x below: OpsBase's max(x, a x) for a <= 1 and min(x, a x) above */
+  override leakyRelu(x: TorchValue, alpha: number): TorchValue {
+    return this.tape ? super.leakyRelu(x, alpha) : this.emit(`F.leaky_relu(${x.expr}, ${pyNumber(alpha)})`, x.shape, x.dtype);
+  }
+  override square(x: TorchValue): TorchValue {
+    return this.tape ? super.square(x) : this.emit(`torch.square(${x.expr})`, x.shape, x.dtype);
+  }
+  override mean(x: TorchValue, axes?: number[], keepDims = false): TorchValue {
+    if (this.tape || x.dtype !== 'float32') return super.mean(x, axes, keepDims);
+    const ax = normAxes('mean', axes, x.shape.length);
+    if (ax.length === 0) return { ...x };
+    return this.emit(`torch.mean(${x.expr}, dim=(${ax.join(', ')},), keepdim=${keepDims ? 'True' : 'False'})`, reduceShape(x.shape, ax, keepDims), x.dtype);
+  }
+
   // ---------------------------------------------------------------- recording
 
   /** records fn into a fresh block; returns its lines (indented one level) and fn's result */
