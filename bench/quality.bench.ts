@@ -19,7 +19,7 @@ import type { Program } from '../src-main/compile/compile';
 import type { DataFeed } from '../src-main/runtime/Trainer';
 import { loadRun } from '../src-main/runtime/loadRun';
 import { exportTorch } from '../src-main/torch/exportTorch';
-import { findTorchPython, runPython } from '../src-main/torch/parity';
+import { findTorchPython, runPython } from '../src-main/torch/python';
 
 /** each family's bars for its templates: template -> [metric, comparison, bound] */
 const BARS: Record<string, [string, '<=' | '>=', number][]> = Object.fromEntries(

@@ -14,7 +14,7 @@ import { initBackend } from '../src-main/runtime/backend';
 import { createFeeds } from '../src-main/runtime/feeds';
 import { Trainer } from '../src-main/runtime/Trainer';
 import { exportTorch } from '../src-main/torch/exportTorch';
-import { findTorchPython, runPython } from '../src-main/torch/parity';
+import { findTorchPython, runPython } from '../src-main/torch/python';
 
 const { backend } = await initBackend((process.env.GENLOOM_BACKEND as never) || 'wasm');
 const found = await findTorchPython();

@@ -13,7 +13,7 @@ import { runCli } from './cliHarness';
 import type { TrainEvent } from '../src-main/api/trainingProtocol';
 import { startTraining } from '../src-main/session/TrainingSession';
 import { readLatestCheckpoint } from '../src-main/runtime/runFolder';
-import { findTorchPython } from '../src-main/torch/parity';
+import { findTorchPython } from '../src-main/torch/python';
 import { loadTemplate } from './trainTemplate';
 
 const dir = mkdtempSync(join(tmpdir(), 'genloom-torch-cli-'));

@@ -20,7 +20,7 @@ import { decodeSafetensors, encodeSafetensors, type TensorInput } from '../src-m
 import { TfjsOps } from '../src-main/runtime/TfjsOps';
 import { PYTHON_RUNTIME } from '../src-main/torch/pythonRuntime';
 import { TORCH_BATCH, TorchOps, type TorchValue } from '../src-main/torch/TorchOps';
-import { findTorchPython, runPython } from '../src-main/torch/parity';
+import { findTorchPython, runPython } from '../src-main/torch/python';
 import { OP_CASES, OP_INPUTS } from './opCases';
 
 const N = 5;

@@ -22,7 +22,8 @@ import { initBackend } from '../src-main/runtime/backend';
 import { readLatestCheckpoint } from '../src-main/runtime/runFolder';
 import { decodeSafetensors, encodeSafetensors } from '../src-main/runtime/safetensors';
 import { exportTorch } from '../src-main/torch/exportTorch';
-import { compareRounds, findTorchPython, readRunResult, recordTfjsRound, runPython, type RecordedRound } from '../src-main/torch/parity';
+import { compareRounds, readRunResult, recordTfjsRound, type RecordedRound } from '../src-main/torch/parity';
+import { findTorchPython, runPython } from '../src-main/torch/python';
 import { loadTemplate, trainTemplate } from './trainTemplate';
 
 const SEED = 3;

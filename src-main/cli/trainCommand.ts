@@ -73,7 +73,7 @@ function backendOpt(v: string | undefined): BackendName | 'torch' | undefined {
 /** --backend torch: a python3 with torch, or bad input saying what is missing */
 async function checkTorch(backend: string | undefined): Promise<void> {
   if (backend !== 'torch') return;
-  const { findTorchPython } = await import('../torch/parity');
+  const { findTorchPython } = await import('../torch/python');
   const found = await findTorchPython();
   if ('error' in found) throw new BadInputError(`--backend torch: ${found.error}`);
 }

@@ -165,3 +165,31 @@ export class Runner<T> {
     return v;
   }
 }
+
+/**
+ * What a training step of the objective `id` evaluates before its loss, as every
+ * interpreter's trainer does: the detached nodes upstream (NodeSpec.detached: Langevin
+ * negatives), one per-batch output each, off the gradient tape; their outputs and the data
+ * nodes' are shared with the step (`shared`); `upstream`: every node the loss depends on.
+ */
+export function stepInputs(graph: ValidatedGraph, id: string): { upstream: Set<string>; detached: PortRef[]; shared: Set<string>; data: string[] } {
+  const upstream = new Set<string>();
+  const stack = [id];
+  while (stack.length) {
+    for (const ref of Object.values(graph.nodes.get(stack.pop()!)!.inputs)) {
+      if (!upstream.has(ref.node)) {
+        upstream.add(ref.node);
+        stack.push(ref.node);
+      }
+    }
+  }
+  const detachedIds = [...upstream].filter((n) => graph.nodes.get(n)!.spec.detached);
+  const detached = detachedIds.map((n) => {
+    const node = graph.nodes.get(n)!;
+    const port = Object.keys(node.spec.outputs).find((p) => !node.spec.staticOutputs?.includes(p));
+    if (!port) throw new Error(`detached node "${n}" has no per-batch output`);
+    return { node: n, port };
+  });
+  const data = [...upstream].filter((n) => graph.nodes.get(n)!.spec.role === 'data');
+  return { upstream, detached, shared: new Set([...detachedIds, ...data]), data };
+}

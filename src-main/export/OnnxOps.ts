@@ -410,7 +410,7 @@ function unsupported(op: string, msg: string): never {
 
 const fmt = (s: readonly number[]) => `[${s.map((d) => (d === BATCH ? 'N' : String(d))).join(', ')}]`;
 
-export function broadcastShapes(op: string, a: readonly number[], b: readonly number[]): number[] {
+export function broadcastShapes(op: string, a: readonly number[], b: readonly number[], fail: (op: string, msg: string) => never = unsupported): number[] {
   const r = Math.max(a.length, b.length);
   const out: number[] = [];
   for (let i = 0; i < r; i++) {
@@ -420,20 +420,22 @@ export function broadcastShapes(op: string, a: readonly number[], b: readonly nu
     else if (da === 1) out.push(db);
     else if (da === BATCH) out.push(db);
     else if (db === BATCH) out.push(da);
-    else unsupported(op, `shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
+    else fail(op, `shapes ${fmt(a)} and ${fmt(b)} do not broadcast`);
   }
   return out;
 }
 
-function normAxis(op: string, axis: number, rank: number): number {
+/** an axis made non-negative; `fail` (default: this interpreter's error) when out of range */
+export function normAxis(op: string, axis: number, rank: number, fail: (op: string, msg: string) => never = unsupported): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank || !Number.isInteger(a)) unsupported(op, `axis ${axis} is out of range for rank ${rank}`);
+  if (a < 0 || a >= rank || !Number.isInteger(a)) fail(op, `axis ${axis} is out of range for rank ${rank}`);
   return a;
 }
 
-function normAxes(op: string, axes: number[] | undefined, rank: number): number[] {
+/** reduction axes, non-negative, sorted, once each; all axes when undefined */
+export function normAxes(op: string, axes: number[] | undefined, rank: number, fail: (op: string, msg: string) => never = unsupported): number[] {
   if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
-  return [...new Set(axes.map((a) => normAxis(op, a, rank)))].sort((a, b) => a - b);
+  return [...new Set(axes.map((a) => normAxis(op, a, rank, fail)))].sort((a, b) => a - b);
 }
 
 function toElem(dtype: DType | undefined): ElemType {

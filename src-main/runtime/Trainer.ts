@@ -23,7 +23,7 @@ import type { OptimizerConfig } from '../../nodes/core/objective';
 import type { Init } from '../../nodes/core/ops';
 import type { LossValue, DistValue } from '../../nodes/core/values';
 import type { ObjectiveProgram, Program } from '../compile/compile';
-import { Runner, type EvalOptions, type Memo } from '../compile/execute';
+import { Runner, stepInputs, type EvalOptions, type Memo } from '../compile/execute';
 import type { PortRef } from '../graph/validate';
 import { Rng } from '../data/rng';
 import { ParamStore } from './ParamStore';
@@ -155,15 +155,7 @@ export class Trainer {
           throw new Error(`objective "${o.nodeId}" uses the networks' update rules (optimizer kind "update"), but network "${id}" declares none`);
         }
       }
-      const ancestors = this.ancestors(o.nodeId);
-      const detachedIds = [...ancestors].filter((id) => g.nodes.get(id)!.spec.detached);
-      const detached = detachedIds.map((id) => {
-        const n = g.nodes.get(id)!;
-        const port = Object.keys(n.spec.outputs).find((p) => !n.spec.staticOutputs?.includes(p));
-        if (!port) throw new Error(`detached node "${id}" has no per-batch output`);
-        return { node: id, port };
-      });
-      const shared = new Set([...detachedIds, ...[...ancestors].filter((id) => g.nodes.get(id)!.spec.role === 'data')]);
+      const { detached, shared } = stepInputs(g, o.nodeId);
       const params = new Set(o.paramNames);
       const clip = o.optimizer.clipWeights;
       this.plans.push({
@@ -180,22 +172,6 @@ export class Trainer {
     for (const d of program.data) {
       if (!feeds.has(d.nodeId)) throw new Error(`no data for node "${d.nodeId}"`);
     }
-  }
-
-  /** every node upstream of id */
-  private ancestors(id: string): Set<string> {
-    const seen = new Set<string>();
-    const stack = [id];
-    while (stack.length) {
-      const n = this.program.graph.nodes.get(stack.pop()!)!;
-      for (const ref of Object.values(n.inputs)) {
-        if (!seen.has(ref.node)) {
-          seen.add(ref.node);
-          stack.push(ref.node);
-        }
-      }
-    }
-    return seen;
   }
 
   private setState(name: string, value: tf.Tensor): void {

@@ -55,7 +55,7 @@ export interface StartOptions {
 }
 
 
-export class Session implements TrainingSession {
+class Session implements TrainingSession {
   private readonly listeners = new Set<TrainListener>();
   private finished = false;
   private lastStep = 0;

@@ -10,17 +10,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { TrainEvent, TrainRequest, TrainRequestInput } from '../api/trainingProtocol';
-import { programToString, type Program } from '../compile/compile';
-import { loadProgram } from '../compile/loadProgram';
-import { programFromWire } from '../compile/programWire';
-import { registry } from '../../nodes/index';
+import { programToString } from '../compile/compile';
 import { serializeDocument } from '../document/serializeDocument';
-import type { GraphDocument } from '../document/schema';
 import { initBackend } from '../runtime/backend';
-import { genloomVersion, readLatestCheckpoint, readRunGraph } from '../runtime/runFolder';
-import { DEFAULT_BATCH_SIZE } from '../runtime/trainSetup';
+import { genloomVersion, readLatestCheckpoint } from '../runtime/runFolder';
+import { DEFAULT_BATCH_SIZE, loadRequest } from '../runtime/trainSetup';
 import { exportTorch } from '../torch/exportTorch';
-import { findTorchPython } from '../torch/parity';
+import { findTorchPython } from '../torch/python';
 
 /** what the session gives this host: events in, commands out */
 export interface TorchHost {
@@ -104,23 +100,13 @@ export class TorchRun {
     const found = await findTorchPython();
     if ('error' in found) return this.host.fail(`the PyTorch backend is not available: ${found.error}`);
     await initBackend(); // the initial weights are the tfjs trainer's, for the seed
-    let doc: GraphDocument;
-    let program: Program;
+    // the document and its program, as a tfjs run reads them (the run's own graph when resuming)
+    const loaded = await loadRequest(r, (message) => this.host.receive({ type: 'warning', message }));
+    if (typeof loaded === 'string') return this.host.fail(loaded);
+    const { doc, program } = loaded;
     let weights: Map<string, { shape: number[]; data: Float32Array }> | undefined;
     let seed = r.seed;
     let batchSize = r.batchSize;
-    const docJson = r.resume && (r.doc === undefined || r.doc === null) ? await readRunGraph(r.runDir) : r.doc;
-    const wired = r.program !== undefined && !r.resume ? programFromWire(r.program, registry) : undefined;
-    if (typeof wired === 'string') return this.host.fail(wired);
-    if (wired) {
-      doc = docJson as GraphDocument;
-      program = wired;
-    } else {
-      const loaded = loadProgram(docJson);
-      if (!loaded.ok) return this.host.fail(loaded.stage === 'document' ? `the graph document is invalid:\n${loaded.message}` : loaded.message);
-      ({ doc, program } = loaded);
-    }
-    if (!program.objectives.length) return this.host.fail('the graph has no objective (loss node): nothing to train');
     if (r.resume) {
       const ck = await readLatestCheckpoint(r.runDir).catch((e: Error) => e);
       if (ck instanceof Error) return this.host.fail(ck.message);

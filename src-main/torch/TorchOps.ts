@@ -19,7 +19,7 @@
  */
 import { OpsBase, installRules, type DType } from '../../nodes/core/ops';
 import type { Primitive, Rule } from '../../nodes/core/primitives';
-import { broadcastShapes, reduceShape, tfPads, transposeConvGeometry } from '../export/OnnxOps';
+import { broadcastShapes as sharedBroadcast, normAxes as sharedNormAxes, normAxis as sharedNormAxis, reduceShape, tfPads, transposeConvGeometry } from '../export/OnnxOps';
 
 /** the batch dimension in TorchValue shapes */
 export const TORCH_BATCH = -1;
@@ -97,7 +97,7 @@ export class TorchOps extends OpsBase<TorchValue> {
     if (!Number.isInteger(n) || n < 0) throw new TorchUnsupportedError(`loop: bad trip count ${n}`);
     return this.isolate(carry, () => {
       const names = carry.map(() => this.fresh('c'));
-      if (names.length) this.line(`${names.join(', ')} = ${carry.map((c) => c.expr).join(', ')}${names.length === 1 ? '' : ''}`);
+      if (names.length) this.line(`${names.join(', ')} = ${carry.map((c) => c.expr).join(', ')}`);
       const k = this.fresh('k');
       this.line(`for ${k} in range(${n}):`);
       this.indent++;
@@ -238,16 +238,9 @@ function unsupported(op: string, msg: string): never {
   throw new TorchUnsupportedError(`${op}: ${msg}`);
 }
 
-function normAxis(op: string, axis: number, rank: number): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank || !Number.isInteger(a)) unsupported(op, `axis ${axis} is out of range for rank ${rank}`);
-  return a;
-}
-
-function normAxes(op: string, axes: number[] | undefined, rank: number): number[] {
-  if (axes === undefined) return Array.from({ length: rank }, (_, i) => i);
-  return [...new Set(axes.map((a) => normAxis(op, a, rank)))].sort((a, b) => a - b);
-}
+const normAxis = (op: string, axis: number, rank: number) => sharedNormAxis(op, axis, rank, unsupported);
+const normAxes = (op: string, axes: number[] | undefined, rank: number) => sharedNormAxes(op, axes, rank, unsupported);
+const broadcastShapes = (op: string, a: readonly number[], b: readonly number[]) => sharedBroadcast(op, a, b, unsupported);
 
 /** tfjs upcasts mixed int/float arithmetic to float32, as torch's type promotion does */
 const joinType = (a: TorchValue, b: TorchValue): DType => (a.dtype === 'float32' || b.dtype === 'float32' ? 'float32' : 'int32');

@@ -18,9 +18,8 @@ import type { StateInit } from '../../nodes/core/defineNode';
 import type { Init } from '../../nodes/core/ops';
 import type { LossValue } from '../../nodes/core/values';
 import { formatOptimizer, type ObjectiveProgram, type Program } from '../compile/compile';
-import { Runner, type EvalOptions, type Memo } from '../compile/execute';
+import { Runner, stepInputs, type EvalOptions, type Memo } from '../compile/execute';
 import { instrumentGraph } from '../export/targets';
-import type { PortRef } from '../graph/validate';
 import { PYTHON_RUNTIME } from './pythonRuntime';
 import { TORCH_BATCH, TorchOps, TorchUnsupportedError, pyNumber, type TorchConstant, type TorchValue } from './TorchOps';
 
@@ -55,21 +54,6 @@ export interface EmittedProgram {
 
 const py = (s: string) => JSON.stringify(s);
 const ident = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
-
-/** the nodes upstream of id */
-function ancestors(p: Program, id: string): Set<string> {
-  const seen = new Set<string>();
-  const stack = [id];
-  while (stack.length) {
-    for (const ref of Object.values(p.graph.nodes.get(stack.pop()!)!.inputs)) {
-      if (!seen.has(ref.node)) {
-        seen.add(ref.node);
-        stack.push(ref.node);
-      }
-    }
-  }
-  return seen;
-}
 
 /** a float32 array as a Python list literal */
 function pyList(data: Float32Array | Int32Array): string {
@@ -125,16 +109,7 @@ export function emitProgram(program: Program, opts: EmitOptions): EmittedProgram
   // ------------------------------------------------------------ objectives
   const objectiveEntries: string[] = [];
   for (const o of program.objectives) {
-    const up = ancestors(program, o.nodeId);
-    const detachedIds = [...up].filter((id) => g.nodes.get(id)!.spec.detached);
-    const detached: PortRef[] = detachedIds.map((id) => {
-      const n = g.nodes.get(id)!;
-      const port = Object.keys(n.spec.outputs).find((p) => !n.spec.staticOutputs?.includes(p));
-      if (!port) throw new TorchUnsupportedError(`detached node "${id}" has no per-batch output`);
-      return { node: id, port };
-    });
-    const dataIds = [...up].filter((id) => g.nodes.get(id)!.spec.role === 'data');
-    const shared = new Set([...detachedIds, ...dataIds]);
+    const { upstream: up, detached, shared, data: dataIds } = stepInputs(g, o.nodeId);
     const update = o.optimizer.kind === 'update';
     const recordAt = (batchSize: number) => {
       const eo: EvalOptions<TorchValue> = {

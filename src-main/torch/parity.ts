@@ -5,9 +5,6 @@
  * compared. Under torchrun each process replays its rows of the recorded batch, which
  * checks data parallelism against one process at the full batch.
  */
-import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Program } from '../compile/compile';
 import { createFeeds } from '../runtime/feeds';
@@ -72,22 +69,6 @@ export async function recordTfjsRound(program: Program, opts: { seed: number; ba
   } finally {
     t.dispose();
   }
-}
-
-export interface PythonRun {
-  stdout: string;
-  stderr: string;
-  code: number;
-}
-
-/** runs a command, never throwing on a non-zero exit */
-export function runPython(cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<PythonRun> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { cwd: opts.cwd, timeout: opts.timeoutMs ?? 300_000, maxBuffer: 64 << 20, env: opts.env ?? process.env }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ stdout: String(stdout), stderr: String(stderr) + (err && !stderr ? String(err.message) : ''), code });
-    });
-  });
 }
 
 export interface ParityReport {
@@ -158,17 +139,3 @@ export function compareRounds(got: RoundResult, want: RoundResult, init: Weights
   }
   return { maxTermRel, worstTerm, worstTermValues, maxWeightRel, worstWeight, maxWeightAbs, maxUpdate };
 }
-
-/** the python3 that has torch: $GENLOOM_PYTHON when set, else /usr/bin/python3 (Debian's python3-torch), else python3 on PATH */
-export async function findTorchPython(): Promise<{ python: string; torch: string } | { error: string }> {
-  const candidates = process.env.GENLOOM_PYTHON ? [process.env.GENLOOM_PYTHON] : ['/usr/bin/python3', 'python3'];
-  const tried: string[] = [];
-  for (const py of candidates) {
-    const r = await runPython(py, ['-c', 'import torch; print(torch.__version__)'], { timeoutMs: 60_000 });
-    if (r.code === 0) return { python: py, torch: r.stdout.trim() };
-    tried.push(`${py}: ${/No module named|not found|ENOENT/.test(r.stderr) ? (r.stderr.includes('torch') ? 'no torch' : 'not found') : r.stderr.trim().split('\n').pop()}`);
-  }
-  return { error: `no python3 with torch (${tried.join('; ')}); install PyTorch (Debian: apt-get install python3-torch) or set GENLOOM_PYTHON` };
-}
-
-export const readRunState = async (runDir: string) => JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as Record<string, unknown>;

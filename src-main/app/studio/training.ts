@@ -251,7 +251,7 @@ let torchProbe: Promise<Result<'backends'>['torch']> | undefined;
 /** PyTorch as a training backend: found once per process (a python3 with torch; its CUDA device) */
 function torchBackend(): Promise<Result<'backends'>['torch']> {
   torchProbe ??= (async () => {
-    const { findTorchPython, runPython } = await import('../../torch/parity');
+    const { findTorchPython, runPython } = await import('../../torch/python');
     const found = await findTorchPython();
     if ('error' in found) return { available: false as const, reason: found.error };
     const r = await runPython(found.python, ['-c', 'import torch; print(torch.cuda.get_device_name(0) if torch.cuda.is_available() else "")'], { timeoutMs: 60_000 });
